@@ -1,0 +1,22 @@
+# tsmsnet: two-stage macro-/micro-expression spotting (TSMSNet, MEGC 2021), end to end.
+# Stages live in workflow/rules/*.smk; logic lives in src/tsmsnet. See docs/architecture.md.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/preprocess.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/spot.smk"
+include: "workflow/rules/evaluate.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

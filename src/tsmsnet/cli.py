@@ -1,0 +1,87 @@
+"""`tsmsnet` command line: parses arguments, calls the library, prints; no logic of its own.
+
+Each subcommand is a pair (add_arguments, run) registered in COMMANDS, so another one (e.g.
+`spot`) is added by writing its two functions, here or in its own module, and one entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from tsmsnet.errors import InputError, TsmsnetError
+from tsmsnet.evaluation.megc import evaluate
+
+ERROR_EXIT = 2
+
+
+def read_csv(path: str | Path, what: str) -> pd.DataFrame:
+    """A CSV table with video ids kept as text (so `006_1` or `0101` survive unchanged)."""
+    try:
+        df = pd.read_csv(path, dtype={"video": str})
+    except FileNotFoundError:
+        raise InputError(f"{what} file not found: {path}") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{what} file is empty (no header row): {path}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"{what} file {path} is not a readable CSV: {exc}") from None
+    return df
+
+
+def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("ground_truth", help="CSV with video, type, onset, offset (apex optional)")
+    parser.add_argument("predictions", help="CSV with video, type, onset, offset (score optional)")
+
+
+def _evaluate_run(args: argparse.Namespace) -> int:
+    gt = read_csv(args.ground_truth, "ground truth")
+    pred = read_csv(args.predictions, "predictions")
+    result = evaluate(
+        gt, pred, ground_truth_source=args.ground_truth, predictions_source=args.predictions
+    )
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+
+COMMANDS: dict[str, Command] = {
+    "evaluate": (
+        "score predicted intervals against ground truth (MEGC protocol); prints JSON",
+        _evaluate_arguments,
+        _evaluate_run,
+    ),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one subparser per registered command."""
+    parser = argparse.ArgumentParser(
+        prog="tsmsnet", description="Macro- and micro-expression spotting in long videos."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, add_arguments, run) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        add_arguments(command)
+        command.set_defaults(run=run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; a TsmsnetError becomes a one-line message and exit status 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except TsmsnetError as exc:
+        message = " ".join(str(exc).split())
+        print(f"tsmsnet {args.command}: error: {message}", file=sys.stderr)
+        return ERROR_EXIT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Load config.yaml and answer the questions every stage asks of it (one place, no copies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tsmsnet.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG = REPO_ROOT / "config.yaml"
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG, overrides: dict[str, Any] | None = None) -> dict:
+    """Read a config file and apply flat or nested overrides (as `--config k=v` would)."""
+    with open(path, encoding="utf-8") as fh:
+        cfg = yaml.safe_load(fh)
+    for key, value in (overrides or {}).items():
+        set_path(cfg, key, value)
+    return cfg
+
+
+def set_path(cfg: dict, dotted: str, value: Any) -> None:
+    """Set `a.b.c` in a nested dict, creating no new top-level sections by accident."""
+    keys = dotted.split(".")
+    node = cfg
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = value
+
+
+@dataclass(frozen=True)
+class SpotConfig:
+    """One spotting configuration: a dataset x expression type with its K, L, P."""
+
+    name: str
+    type: str
+    K: int
+    L: int
+    P: float
+    interval_stride: int
+    interval_padding: tuple[int, int, int]
+    interval_fc_hidden: int
+
+
+def spot_config(cfg: dict, name: str) -> SpotConfig:
+    """The named spotting configuration, with a clear error for an unknown name."""
+    try:
+        c = cfg["configs"][name]
+    except KeyError:
+        known = ", ".join(sorted(cfg["configs"]))
+        raise ConfigError(f"unknown spotting config '{name}'; known: {known}") from None
+    net = c["interval_net"]
+    return SpotConfig(
+        name=name,
+        type=c["type"],
+        K=int(c["K"]),
+        L=int(c["L"]),
+        P=float(c["P"]),
+        interval_stride=int(net["stride"]),
+        interval_padding=tuple(int(p) for p in net["padding"]),
+        interval_fc_hidden=int(net["fc_hidden"]),
+    )
+
+
+def synthetic_preset(cfg: dict) -> dict:
+    """The active synthetic preset's settings."""
+    name = cfg["synthetic"]["preset"]
+    presets = cfg["synthetic"]["presets"]
+    if name not in presets:
+        raise ConfigError(f"unknown synthetic preset '{name}'; known: {', '.join(presets)}")
+    return presets[name]
+
+
+def dataset_configs(cfg: dict) -> list[str]:
+    """Names of the spotting configs that run on the selected dataset."""
+    dataset = cfg["dataset"]
+    if dataset == "synthetic":
+        layout = synthetic_preset(cfg)["layout"]
+        return list(cfg["datasets"][layout]["configs"])
+    return list(cfg["datasets"][dataset]["configs"])
+
+
+def dataset_fps(cfg: dict) -> float | None:
+    """Frame rate of the selected dataset (None for `sheet`, where it comes per video)."""
+    dataset = cfg["dataset"]
+    if dataset == "synthetic":
+        dataset = synthetic_preset(cfg)["layout"]
+    return cfg["datasets"][dataset].get("fps")

@@ -1,0 +1,258 @@
+"""Frames of one video, from a folder of numbered images or a video file, read as grey frames.
+
+Frame numbers are the integer at the end of each image's stem (img1.jpg, img_1.jpg,
+006_1_0001.jpg), because releases name frames differently and glob order is not numeric
+order. Store index i is frame number `first_frame + i`; frames must be consecutive.
+A video file has no names, so its frames are numbered from `VIDEO_FIRST_FRAME` (1, as the
+CAS(ME)^2 and SAMM frame files are).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from tsmsnet.errors import FramesError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv")
+# Frame number of the first frame of a video file (annotations of image releases start at 1).
+VIDEO_FIRST_FRAME = 1
+# How many offending names or missing numbers an error message lists before "...".
+_SHOW = 5
+_TRAILING_INT = re.compile(r"(\d+)$")
+
+
+def _is_image(name: str) -> bool:
+    """Image file by suffix; hidden files (macOS ._img1.jpg copies) are not frames."""
+    return not name.startswith(".") and name.lower().endswith(IMAGE_SUFFIXES)
+
+
+def _listing(names: list[str], more: str = "") -> str:
+    shown = ", ".join(names[:_SHOW])
+    return shown + (f", ... ({len(names)} in total{more})" if len(names) > _SHOW else "")
+
+
+def _numbered_frames(folder: Path) -> list[tuple[int, Path]]:
+    """(frame number, path) of every image in `folder`, sorted, checked consecutive."""
+    if not folder.is_dir():
+        raise FramesError(f"frames folder {folder} does not exist: check data_root and the layout")
+    with os.scandir(folder) as it:
+        names = [e.name for e in it if _is_image(e.name) and e.is_file()]
+    if not names:
+        raise FramesError(
+            f"frames folder {folder} holds no frames ({', '.join(IMAGE_SUFFIXES)}): "
+            "extract the video's frames into it or remove the folder"
+        )
+    numbered: list[tuple[int, str]] = []
+    unnumbered: list[str] = []
+    for name in names:
+        match = _TRAILING_INT.search(Path(name).stem)
+        if match is None:
+            unnumbered.append(name)
+        else:
+            numbered.append((int(match.group(1)), name))
+    if unnumbered:
+        raise FramesError(
+            f"frames folder {folder}: file names without a trailing frame number: "
+            f"{_listing(sorted(unnumbered))}; rename them like img1.jpg or remove them"
+        )
+    numbered.sort()
+    pairs = zip(numbered, numbered[1:], strict=False)
+    dups = sorted({f"{a[1]} and {b[1]} (frame {a[0]})" for a, b in pairs if a[0] == b[0]})
+    if dups:
+        raise FramesError(
+            f"frames folder {folder}: several files share a frame number: {_listing(dups)}; "
+            "keep one naming scheme and remove the other copies"
+        )
+    first, last = numbered[0][0], numbered[-1][0]
+    if last - first + 1 != len(numbered):
+        present = {n for n, _ in numbered}
+        missing = [str(n) for n in range(first, last + 1) if n not in present]
+        raise FramesError(
+            f"frames folder {folder}: frame numbers {first}..{last} have gaps, missing "
+            f"{_listing(missing)}; frames must be consecutive: re-extract the missing frames"
+        )
+    return [(n, folder / name) for n, name in numbered]
+
+
+def list_frames(folder: str | Path) -> list[Path]:
+    """Image files of `folder` in frame-number order (raises FramesError if not clean)."""
+    return [path for _, path in _numbered_frames(Path(folder))]
+
+
+def decode_grey(path: Path, frame: int) -> np.ndarray:
+    """Decode one image file to uint8 grey; np.fromfile copes with non-ASCII paths."""
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        raise FramesError(f"frame {frame} ({path}) cannot be read ({exc}): re-extract it") from exc
+    if data.size == 0:
+        raise FramesError(f"frame {frame} ({path}) is an empty file: re-extract or remove it")
+    image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise FramesError(
+            f"frame {frame} ({path}) is not a readable image (corrupt?): re-extract or remove it"
+        )
+    return image
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+class FrameSource:
+    """A frames folder or a video file, read frame by frame (nothing held beyond one frame)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._files: list[Path] | None = None
+        self._capture: cv2.VideoCapture | None = None
+        self._next_index = 0  # index the open capture returns on its next read
+        if self.path.is_dir():
+            numbered = _numbered_frames(self.path)
+            self._files = [p for _, p in numbered]
+            self.first_frame = numbered[0][0]
+            self.n_frames = len(numbered)
+        elif self.path.is_file() and self.path.suffix.lower() in VIDEO_SUFFIXES:
+            capture = self._open()
+            # Container frame counts can be off by a few; iter_grey reports a short video.
+            self.n_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+            capture.release()
+            self.first_frame = VIDEO_FIRST_FRAME
+            if self.n_frames <= 0:
+                raise FramesError(f"video {self.path} reports no frames: re-encode it")
+        elif self.path.exists():
+            raise FramesError(
+                f"{self.path} is neither a frames folder nor a video file "
+                f"({', '.join(VIDEO_SUFFIXES)}): point the source at one of those"
+            )
+        else:
+            raise FramesError(f"frames source {self.path} does not exist: check the path")
+
+    def __repr__(self) -> str:
+        return f"FrameSource({str(self.path)!r}, n_frames={self.n_frames})"
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the video file kept open by read() (no-op for folders)."""
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+
+    @property
+    def is_video(self) -> bool:
+        return self._files is None
+
+    @cached_property
+    def shape(self) -> tuple[int, int]:
+        """(H, W) of the first frame; every other frame must match it."""
+        first = self._decode_first()
+        return int(first.shape[0]), int(first.shape[1])
+
+    def _open(self) -> cv2.VideoCapture:
+        capture = cv2.VideoCapture(str(self.path))
+        if not capture.isOpened():
+            raise FramesError(f"video {self.path} cannot be opened by OpenCV: re-encode it")
+        return capture
+
+    def _decode_first(self) -> np.ndarray:
+        if self._files is not None:
+            return decode_grey(self._files[0], self.first_frame)
+        capture = self._open()
+        try:
+            ok, image = capture.read()
+        finally:
+            capture.release()
+        if not ok:
+            raise FramesError(f"video {self.path}: first frame cannot be decoded: re-encode it")
+        return _grey(image)
+
+    def _check(self, image: np.ndarray, index: int) -> np.ndarray:
+        if image.shape[:2] != self.shape:
+            where = self._files[index] if self._files is not None else self.path
+            raise FramesError(
+                f"frame {self.first_frame + index} ({where}) is {image.shape[1]}x{image.shape[0]} "
+                f"but the first frame is {self.shape[1]}x{self.shape[0]} (W x H): "
+                "all frames of a video must have one size; re-extract it"
+            )
+        return image
+
+    def _index_range(self, start: int, stop: int | None) -> range:
+        stop = self.n_frames if stop is None else stop
+        if not 0 <= start <= stop <= self.n_frames:
+            raise IndexError(f"frames [{start}, {stop}) outside 0..{self.n_frames} of {self.path}")
+        return range(start, stop)
+
+    def _video_frame(self, capture: cv2.VideoCapture, index: int) -> np.ndarray:
+        ok, image = capture.read()
+        if not ok:
+            raise FramesError(
+                f"video {self.path}: frame {self.first_frame + index} (of {self.n_frames} "
+                "announced) cannot be decoded: the file is truncated or corrupt; re-encode it"
+            )
+        return self._check(_grey(image), index)
+
+    def read(self, i: int) -> np.ndarray:
+        """uint8 grey (H, W) of store index i (frame number first_frame + i)."""
+        self._index_range(i, i + 1)
+        if self._files is not None:
+            return self._check(decode_grey(self._files[i], self.first_frame + i), i)
+        if self._capture is None:
+            self._capture = self._open()
+            self._next_index = 0
+        if self._next_index != i:
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, i)
+        image = self._video_frame(self._capture, i)
+        self._next_index = i + 1
+        return image
+
+    def iter_grey(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+        """Grey frames start..stop-1 in order, decoded one at a time."""
+        indices = self._index_range(start, stop)
+        if self._files is not None:
+            for i in indices:
+                yield self._check(decode_grey(self._files[i], self.first_frame + i), i)
+            return
+        capture = self._open()
+        try:
+            if start:
+                capture.set(cv2.CAP_PROP_POS_FRAMES, start)
+            for i in indices:
+                yield self._video_frame(capture, i)
+        finally:
+            capture.release()
+
+
+def frames_signature(path: str | Path) -> str:
+    """Fingerprint of a frames folder or video file from names, sizes and mtimes (no reads).
+
+    Lets the workflow skip re-processing a video whose frames did not change; one scandir
+    keeps it fast on folders of thousands of frames.
+    """
+    path = Path(path)
+    digest = hashlib.sha1()
+    if path.is_dir():
+        with os.scandir(path) as it:
+            entries = sorted((e for e in it if _is_image(e.name)), key=lambda e: e.name)
+            for entry in entries:
+                stat = entry.stat()
+                digest.update(f"{entry.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    elif path.is_file():
+        stat = path.stat()
+        digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    else:
+        return "missing"
+    return digest.hexdigest()

@@ -1,0 +1,192 @@
+"""SAMM Long Videos as distributed: `<root>/006_1/006_1_0001.jpg` + the release workbook.
+
+Video id = the folder name (`006_1`), subject = the part before the first '_' (`006`), as the
+MEGC ground truth names them. Unknown onsets (0) and missing apexes (-1) follow documented
+config choices; fractional onsets are rounded down; each is logged with counts.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from tsmsnet.datasets.frames import VIDEO_SUFFIXES
+from tsmsnet.datasets.table import (
+    RAW_ANNOTATION_COLUMNS,
+    as_log,
+    build_tables,
+    build_videos,
+    data_root_path,
+    discovered_frame,
+)
+from tsmsnet.datasets.workbooks import (
+    frame_number,
+    is_blank,
+    norm,
+    open_workbook,
+    sheet_rows,
+    write_samm_workbook,
+)
+from tsmsnet.errors import AnnotationError, ConfigError
+
+NAME = "samm_lv"
+VIDEO_NAME = re.compile(r"^\d+_\d+$")
+ONSET_ZERO_CHOICES = ("keep", "apex")
+APEX_MISSING_CHOICES = ("midpoint", "keep")
+# Header cells (normalised) -> our field; the first matching spelling wins.
+HEADER_FIELDS = {
+    "filename": ("filename",),
+    "onset": ("onset", "onsetframe"),
+    "apex": ("apexframe", "apex"),
+    "offset": ("offset", "offsetframe"),
+    "type": ("type",),
+}
+HEADER_MARKERS = {"subject", "filename", "onset", "offset"}
+UNKNOWN_ONSET, MISSING_APEX = 0, -1
+
+write_workbook = write_samm_workbook  # the name docs/contracts.md uses
+
+
+def _scan(root: Path) -> tuple[list[dict], list[str]]:
+    """Video rows from folder (or video file) names only, and folders that are not videos."""
+    rows, skipped = [], []
+    for entry in sorted(root.iterdir()):
+        is_file_video = entry.is_file() and entry.suffix.lower() in VIDEO_SUFFIXES
+        name = entry.stem if is_file_video else entry.name
+        if (entry.is_dir() or is_file_video) and VIDEO_NAME.match(name):
+            rows.append({"subject": name.split("_")[0], "video": name, "source": str(entry)})
+        elif entry.is_dir():
+            skipped.append(entry.name)
+    return rows, skipped
+
+
+def discover_samm(data_root, cfg: dict) -> pd.DataFrame:
+    """DataFrame[subject, video, source] from folder names only (no frames, no workbook)."""
+    rows, _ = _scan(data_root_path(data_root, NAME))
+    return discovered_frame(rows)
+
+
+def find_workbook(root: Path, pattern: str) -> Path:
+    """The one workbook matching the glob (Excel's ~$ lock files ignored)."""
+    found = sorted(p for p in root.glob(pattern) if p.is_file() and not p.name.startswith("~$"))
+    if not found:
+        raise AnnotationError(
+            f"no SAMM workbook matching {pattern!r} in {root}: copy "
+            "SAMM_LongVideos_V3_Release.xlsx there or set datasets.samm_lv.workbook_glob"
+        )
+    if len(found) > 1:
+        raise AnnotationError(
+            f"several workbooks match {pattern!r} in {root}: "
+            f"{', '.join(p.name for p in found)}; set datasets.samm_lv.workbook_glob to one"
+        )
+    return found[0]
+
+
+def _header(wb, path: Path):
+    """(sheet, header row number, field -> column) found by its cells, not assumed on row 1."""
+    for ws in wb.worksheets:
+        for number, values in sheet_rows(ws):
+            cells = [norm(v) if not is_blank(v) else "" for v in values]
+            if not HEADER_MARKERS <= set(cells):
+                continue
+            columns, missing = {}, []
+            for field, spellings in HEADER_FIELDS.items():
+                hits = [cells.index(s) for s in spellings if s in cells]
+                if hits:
+                    columns[field] = hits[0]
+                else:
+                    missing.append(spellings[0])
+            if missing:
+                raise AnnotationError(
+                    f"{path}, sheet {ws.title!r}, header row {number} lacks column(s) "
+                    f"{missing}: use the workbook as distributed"
+                )
+            return ws, number, columns
+    raise AnnotationError(
+        f"{path}: no sheet has a header row with Subject, Filename, Onset, Offset: "
+        "use the SAMM workbook as distributed"
+    )
+
+
+def _expression_type(value, where: str) -> str:
+    text = norm(value) if value is not None else ""
+    for kind in ("macro", "micro"):
+        if text.startswith(kind):
+            return kind
+    raise AnnotationError(f"{where}: type {value!r} is neither Macro nor Micro: fix the cell")
+
+
+def _check_choices(cfg: dict) -> None:
+    if cfg["onset_zero"] not in ONSET_ZERO_CHOICES:
+        raise ConfigError(f"datasets.samm_lv.onset_zero must be one of {ONSET_ZERO_CHOICES}")
+    if cfg["apex_missing"] not in APEX_MISSING_CHOICES:
+        raise ConfigError(f"datasets.samm_lv.apex_missing must be one of {APEX_MISSING_CHOICES}")
+
+
+def _rows(wb, path: Path, cfg: dict, log) -> pd.DataFrame:
+    """Parsed expression rows; apex_missing is applied before onset_zero (which may use it)."""
+    _check_choices(cfg)
+    ws, header_row, col = _header(wb, path)
+    log(f"{NAME}: {path.name}: header found on sheet {ws.title!r}, row {header_row}")
+    rows, blank, fractional, zero_onsets, no_apex = [], [], [], [], []
+    width = max(col.values()) + 1
+    for number, values in sheet_rows(ws):
+        if number <= header_row:
+            continue
+        values = tuple(values) + (None,) * (width - len(values))
+        where = f"{path}, sheet {ws.title!r}, row {number}"
+        filename = values[col["filename"]]
+        if is_blank(filename):
+            blank.append(number)
+            continue
+        filename = str(filename).strip()
+        if "_" not in filename:
+            raise AnnotationError(
+                f"{where}: Filename {filename!r} is not <video>_<n> (e.g. 006_1_1): fix the cell"
+            )
+        onset, f1 = frame_number(values[col["onset"]], where, "onset")
+        apex, f2 = frame_number(values[col["apex"]], where, "apex")
+        offset, f3 = frame_number(values[col["offset"]], where, "offset")
+        if f1 or f2 or f3:
+            fractional.append(number)
+        kind = _expression_type(values[col["type"]], where)
+        if apex == MISSING_APEX:
+            no_apex.append(number)
+            if cfg["apex_missing"] == "midpoint":
+                apex = (onset + offset) // 2
+        if onset == UNKNOWN_ONSET:
+            zero_onsets.append(number)
+            if cfg["onset_zero"] == "apex":
+                onset = apex
+        rows.append([filename.rsplit("_", 1)[0], kind, onset, apex, offset, where])
+    if blank:
+        log(f"{NAME}: skipped {len(blank)} row(s) without a Filename: {blank}")
+    if fractional:
+        log(f"{NAME}: {len(fractional)} row(s) with fractional frames rounded down: {fractional}")
+    if no_apex:
+        log(
+            f"{NAME}: {len(no_apex)} row(s) with apex -1 (no apex), "
+            f"apex_missing={cfg['apex_missing']}: {no_apex}"
+        )
+    if zero_onsets:
+        log(
+            f"{NAME}: {len(zero_onsets)} row(s) with onset 0 (unknown), "
+            f"onset_zero={cfg['onset_zero']}: {zero_onsets}"
+        )
+    return pd.DataFrame(rows, columns=RAW_ANNOTATION_COLUMNS)
+
+
+def read_samm(data_root, cfg: dict, log=print) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(videos, annotations) per docs/contracts.md from the frames and the workbook."""
+    log = as_log(log)
+    root = data_root_path(data_root, NAME)
+    found, skipped = _scan(root)
+    if skipped:
+        log(f"{NAME}: ignored {len(skipped)} folder(s) not named like 006_1: {skipped}")
+    discovered = discovered_frame(found)
+    path = find_workbook(root, cfg["workbook_glob"])
+    raw = _rows(open_workbook(path), path, cfg, log)
+    videos = build_videos(discovered, cfg["fps"])
+    return build_tables(videos, raw, log, NAME)

@@ -1,0 +1,113 @@
+"""What the workflow needs at DAG-build time: the video table and folds, from folder listings only.
+
+The Snakefile, the CLI and the tests call these same functions, so the DAG they see is one.
+Nothing here reads frames or workbooks: at full scale (245 videos, ~1M frames) it must take seconds.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from tsmsnet.config import synthetic_preset
+from tsmsnet.errors import ConfigError, InputError
+
+GENERATED = "generated"
+
+
+def results_dir(cfg: dict) -> str:
+    """Outputs of dataset D live under results/D."""
+    return f"results/{cfg['dataset']}"
+
+
+def synthetic_data_root(cfg: dict) -> str:
+    """Where the synthetic dataset is written, in a real dataset's layout."""
+    return f"{results_dir(cfg)}/data"
+
+
+def data_root(cfg: dict) -> str:
+    """The folder the readers read: the generated one for synthetic, else config's data_root."""
+    if cfg["dataset"] == "synthetic":
+        return synthetic_data_root(cfg)
+    root = cfg.get("data_root") or ""
+    if not root:
+        raise ConfigError(
+            f"dataset={cfg['dataset']} needs data_root: run with "
+            f"--config dataset={cfg['dataset']} data_root=/path/to/{cfg['dataset']}"
+        )
+    if not os.path.isdir(root):
+        raise InputError(f"data_root '{root}' does not exist or is not a folder; check the path")
+    return root
+
+
+def reader_name(cfg: dict) -> str:
+    """Which reader reads the dataset: synthetic data is read by the reader of its layout."""
+    if cfg["dataset"] == "synthetic":
+        return synthetic_preset(cfg)["layout"]
+    return cfg["dataset"]
+
+
+def video_table(cfg: dict) -> pd.DataFrame:
+    """subject, video, source for every video, sorted; checked for duplicate ids."""
+    dataset = cfg["dataset"]
+    if dataset == "synthetic":
+        from tsmsnet.synthetic.plan import planned_videos
+
+        table = planned_videos(synthetic_preset(cfg), synthetic_data_root(cfg))
+    else:
+        from tsmsnet.datasets import discover_videos
+
+        table = discover_videos(dataset, data_root(cfg), cfg["datasets"][dataset])
+    table = table.astype({"subject": str, "video": str, "source": str})
+    table["source"] = [_relative(s) for s in table["source"]]
+    dupes = table["video"][table["video"].duplicated()].unique()
+    if len(dupes):
+        raise InputError(f"duplicate video ids in {data_root(cfg)}: {', '.join(dupes[:5])}")
+    return table.sort_values(["subject", "video"]).reset_index(drop=True)
+
+
+def _relative(path: str) -> str:
+    """Paths inside the working directory stay relative so Snakemake matches rule outputs."""
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            return str(p.relative_to(Path.cwd()))
+        except ValueError:
+            return str(p)
+    return str(p)
+
+
+def subjects(table: pd.DataFrame) -> list[str]:
+    """Subjects in a stable order; leave-one-subject-out needs at least two."""
+    names = sorted(table["subject"].unique())
+    if len(names) < 2:
+        raise InputError(
+            f"leave-one-subject-out needs at least two subjects, found {len(names)} "
+            f"({', '.join(names) or 'none'}); add subjects or use another dataset"
+        )
+    return names
+
+
+def videos_of(table: pd.DataFrame, subject: str) -> list[str]:
+    """Videos of one subject."""
+    return table.loc[table["subject"] == subject, "video"].tolist()
+
+
+def videos_except(table: pd.DataFrame, subject: str) -> list[str]:
+    """Training videos of the fold that holds `subject` out: every other subject's videos."""
+    return table.loc[table["subject"] != subject, "video"].tolist()
+
+
+def frames_fingerprint(cfg: dict, source: str) -> str:
+    """Freshness proof of a video's frames for the params rerun trigger.
+
+    Frames the workflow generates are tracked by Snakemake itself; external frames get a
+    cheap stat fingerprint (names, sizes, mtimes) so one edited frame reruns that video only.
+    """
+    if cfg["dataset"] == "synthetic":
+        return GENERATED
+    from tsmsnet.datasets.frames import frames_signature
+
+    return frames_signature(source)

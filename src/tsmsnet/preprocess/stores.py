@@ -1,0 +1,232 @@
+"""zarr stores of one video: aligned faces (uint8) and flow features (float16), crash-safe.
+
+Every store is written into `<out>.tmp-<pid>` and renamed into place only when complete, so a
+killed job never leaves a store that looks finished. Frames are streamed in blocks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import zarr
+
+from tsmsnet.errors import ConfigError, FramesError, InputError
+from tsmsnet.preprocess.align import crop_box, crop_resize, map_points
+from tsmsnet.preprocess.features import flow_to_sample
+from tsmsnet.preprocess.geometry import FaceGeometry
+
+KINDS = ("skip", "stride")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_temps(out: Path) -> None:
+    """Delete `<out>.tmp-<pid>` left by killed jobs (their pid is gone)."""
+    for tmp in out.parent.glob(out.name + ".tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def _atomic_dir(out: str | Path):
+    """Yield a temp path beside `out`; on success replace `out` with it, on failure remove it."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(out)
+    tmp = out.parent / f"{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    if out.exists():  # a stale store must not outlive a failed rerun
+        shutil.rmtree(out)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+
+
+def _progress(log: Callable[[str], None] | None, what: str, total: int):
+    """A function done -> None that logs about every 10% of `total`."""
+    step = max(1, total // 10)
+    state = {"next": step}
+
+    def report(done: int) -> None:
+        if log is not None and (done >= state["next"] or done == total):
+            log(f"{what}: {done}/{total} ({100 * done // max(total, 1)}%)")
+            state["next"] = (done // step + 1) * step
+
+    return report
+
+
+def open_store(path: str | Path) -> zarr.Array:
+    """A finished store, read-only; InputError saying to delete and rerun if unreadable."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: store missing; rerun the step that writes it")
+    try:
+        return zarr.open_array(str(path), mode="r")
+    except Exception as exc:  # zarr raises many kinds for a damaged store
+        raise InputError(f"{path}: unreadable zarr store ({exc}); delete it and rerun") from exc
+
+
+def write_faces(source, landmarks, out, size: int, chunk: int, log=None) -> None:
+    """Crop every frame of `source` to the landmarks' box at size x size, into a uint8 store.
+
+    attrs: first_frame, n_frames, landmarks (68x2 mapped to the face), box, source_shape,
+    landmark_frame (store index of the detection frame), face_size, source.
+    """
+    n = int(source.n_frames)
+    name = str(getattr(source, "path", "video"))
+    box = crop_box(landmarks)
+    points = map_points(landmarks.points, box, size)
+    report = _progress(log, f"faces {name}", n)
+    with _atomic_dir(out) as tmp:
+        arr = zarr.create_array(
+            store=str(tmp), shape=(n, size, size), chunks=(chunk, size, size), dtype="uint8"
+        )
+        block = np.empty((chunk, size, size), dtype=np.uint8)
+        done = fill = 0
+        for frame in source.iter_grey(0, n):
+            if done + fill >= n:
+                raise FramesError(f"{name}: more frames than the {n} announced")
+            block[fill] = crop_resize(frame, box, size)
+            fill += 1
+            if fill == chunk:
+                arr[done : done + fill] = block
+                done, fill = done + fill, 0
+                report(done)
+        if fill:
+            arr[done : done + fill] = block[:fill]
+            done += fill
+            report(done)
+        if done != n:
+            raise FramesError(f"{name}: only {done} of the {n} announced frames could be read")
+        arr.attrs.update(
+            {
+                "first_frame": int(source.first_frame),
+                "n_frames": n,
+                "landmarks": points.tolist(),
+                "box": [int(b) for b in box],
+                "source_shape": [int(s) for s in landmarks.frame_shape],
+                "landmark_frame": int(landmarks.frame_index),
+                "face_size": int(size),
+                "source": name,
+            }
+        )
+
+
+def geometry_from_faces(faces: zarr.Array, features_cfg: dict) -> FaceGeometry:
+    """FaceGeometry of a faces store, with config.yaml's preprocess.features numbers."""
+    attrs = faces.attrs
+    return FaceGeometry.from_points(
+        np.asarray(attrs["landmarks"], dtype=np.float64),
+        int(attrs.get("face_size", faces.shape[-1])),
+        nose_landmark=int(features_cfg["nose_landmark"]),
+        nose_patch=int(features_cfg["nose_patch"]),
+        eye_margin=features_cfg["eye_margin"],
+        roi_margin=features_cfg["roi_margin"],
+        source=str(attrs.get("source", "video")),
+    )
+
+
+def pair_count(n_frames: int, step: int, kind: str) -> int:
+    """Samples in a store: skip N-step (pairs t, t+step); stride floor(N/step)-1 (4j, 4j+4)."""
+    if kind == "skip":
+        return n_frames - step
+    if kind == "stride":
+        return n_frames // step - 1
+    raise ConfigError(f"unknown feature kind {kind!r}; known: {', '.join(KINDS)}")
+
+
+def _frames_needed(i0: int, i1: int, step: int, kind: str) -> tuple[int, int]:
+    """Frame range [lo, hi) covering both ends of samples i0..i1-1."""
+    if kind == "skip":
+        return i0, i1 + step
+    return step * i0, step * i1 + 1
+
+
+class _Window:
+    """Contiguous frames [start, stop) of a store; slides forward, re-reading nothing."""
+
+    def __init__(self, arr: zarr.Array):
+        self.arr, self.start, self.frames = arr, 0, arr[0:0]
+
+    def get(self, lo: int, hi: int) -> np.ndarray:
+        stop = self.start + len(self.frames)
+        keep = self.frames[max(lo - self.start, 0) :] if lo < stop else self.frames[:0]
+        first = max(lo, stop)
+        new = self.arr[first:hi] if hi > first else self.arr[0:0]
+        self.frames, self.start = np.concatenate([keep, new]), lo
+        return self.frames
+
+
+def write_flow_features(
+    faces_path,
+    out,
+    step: int,
+    kind: str,
+    flow_fn,
+    geom: FaceGeometry,
+    roi_width: int,
+    roi_height: int,
+    chunk: int,
+    dtype: str,
+    log=None,
+) -> None:
+    """Flow samples of one video: kind 'skip' (stage 1, t -> t+step for every t) or
+    'stride' (stage 2, step*j -> step*j+step). (n, 3, 2*roi_height, roi_width), chunked in time.
+    """
+    faces = open_store(faces_path)
+    n_frames = int(faces.shape[0])
+    name = faces.attrs.get("source", str(faces_path))
+    n = pair_count(n_frames, step, kind)
+    if n <= 0:
+        raise InputError(
+            f"{name}: {n_frames} frames is too short for {kind} features with step {step}; "
+            f"it needs at least {step + 1 if kind == 'skip' else 2 * step} frames"
+        )
+    shape = (n, 3, 2 * roi_height, roi_width)
+    report = _progress(log, f"{kind} features (step {step}) {name}", n)
+    window = _Window(faces)
+    with _atomic_dir(out) as tmp:
+        arr = zarr.create_array(
+            store=str(tmp), shape=shape, chunks=(chunk,) + shape[1:], dtype=dtype
+        )
+        for i0 in range(0, n, chunk):
+            i1 = min(i0 + chunk, n)
+            lo, hi = _frames_needed(i0, i1, step, kind)
+            frames = window.get(lo, hi)
+            stride = 1 if kind == "skip" else step
+            block = np.empty((i1 - i0,) + shape[1:], dtype=np.float32)
+            for k, a in enumerate(range(i0 * stride, i1 * stride, stride)):
+                flow = flow_fn(frames[a - lo], frames[a - lo + step])
+                block[k] = flow_to_sample(flow, geom, roi_width, roi_height)
+            arr[i0:i1] = block.astype(dtype)
+            report(i1)
+        arr.attrs.update(
+            {
+                "kind": kind,
+                "step": int(step),
+                "first_frame": int(faces.attrs.get("first_frame", 0)),
+                "n_frames": n_frames,
+                "flow": getattr(flow_fn, "method", "unknown"),
+                "flow_params": dict(getattr(flow_fn, "params", {})),
+                "source": name,
+            }
+        )

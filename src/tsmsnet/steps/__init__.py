@@ -1,0 +1,1 @@
+"""One function per workflow step, composing library modules; rules, CLI and tests call these."""

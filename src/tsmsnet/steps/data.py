@@ -1,0 +1,71 @@
+"""Data steps: generate the synthetic default, write its workbook, read any dataset's tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from tsmsnet.runlog import Log
+from tsmsnet.steps.files import atomic_csv
+
+_ACTIVE = "active"
+
+
+def synthetic_subject(
+    data_root: str,
+    subject_index: int,
+    preset: dict,
+    synthetic: dict,
+    fps: float,
+    seed: int,
+    face_size: int,
+    truth_out: str,
+    log: Log,
+) -> pd.DataFrame:
+    """Write one synthetic subject's frames and its ground-truth rows.
+
+    `preset` comes without the subject count: a subject's frames never depend on it.
+    """
+    from tsmsnet.synthetic.generate import generate_subject
+
+    synthetic_cfg = {**synthetic, "presets": {_ACTIVE: preset}}
+    log(f"generating subject {subject_index} ({preset}) seed={seed}")
+    rows = generate_subject(
+        data_root, subject_index, synthetic_cfg, _ACTIVE, seed, fps, face_size=face_size, log=log
+    )
+    atomic_csv(rows, truth_out)
+    log(f"{len(rows)} expressions written to {truth_out}")
+    return rows
+
+
+def synthetic_workbook(truth_csvs: list[str], data_root: str, layout: str, log: Log) -> Path:
+    """All subjects' rows in the real layout's workbook, so the real reader runs end to end."""
+    from tsmsnet.synthetic.generate import write_ground_truth
+
+    rows = pd.concat([pd.read_csv(p, dtype={"subject": str}) for p in truth_csvs])
+    path = write_ground_truth(data_root, rows, layout)
+    log(f"{len(rows)} expressions of {rows['subject'].nunique()} subjects -> {path}")
+    return path
+
+
+def annotation_tables(
+    reader: str,
+    data_root: str,
+    reader_cfg: dict,
+    videos_out: str,
+    annotations_out: str,
+    log: Log,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The normalised videos and annotations tables of any dataset, checked, then written."""
+    from tsmsnet.datasets import read_dataset
+    from tsmsnet.datasets.table import check_annotations
+
+    videos, annotations = read_dataset(reader, data_root, reader_cfg, log=log)
+    check_annotations(videos, annotations)
+    for kind in ("macro", "micro"):
+        log(f"{kind}: {(annotations['type'] == kind).sum()} intervals")
+    log(f"{len(videos)} videos of {videos['subject'].nunique()} subjects")
+    atomic_csv(videos, videos_out)
+    atomic_csv(annotations, annotations_out)
+    return videos, annotations

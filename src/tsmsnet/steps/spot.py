@@ -1,0 +1,104 @@
+"""Spotting steps per fold: step 1 (apex scores -> proposals), step 2 (classify + merge),
+and the classical reference on the same held-out videos."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tsmsnet.runlog import Log
+from tsmsnet.steps.files import atomic_csv
+
+PREDICTION_COLUMNS = ["video", "type", "onset", "offset", "score"]
+
+
+def _predictions(video: str, kind: str, intervals: np.ndarray, first_frame: int) -> pd.DataFrame:
+    """Intervals in store-index frames -> prediction rows in the dataset's frame numbers."""
+    from tsmsnet.spotting.proposals import to_frame_numbers
+
+    rows = to_frame_numbers(intervals, first_frame) if len(intervals) else np.zeros((0, 3))
+    return pd.DataFrame(
+        {
+            "video": video,
+            "type": kind,
+            "onset": rows[:, 0].astype(int),
+            "offset": rows[:, 1].astype(int),
+            "score": np.round(rows[:, 2].astype(float), 6),
+        },
+        columns=PREDICTION_COLUMNS,
+    )
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PREDICTION_COLUMNS)
+
+
+def spot_fold(
+    apex_model: str,
+    interval_model: str,
+    stage1: list[str],
+    stage2: list[str],
+    test_videos: list[str],
+    spot: dict,
+    stride: int,
+    device: str,
+    step1_out: str,
+    step2_out: str,
+    scores_out: str,
+    log: Log,
+    block: int = 1024,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both steps of the method on the held-out subject's videos, with that fold's models."""
+    from tsmsnet.preprocess.stores import open_store
+    from tsmsnet.spotting.inference import apex_scores, classify_proposals
+    from tsmsnet.spotting.merge import merge
+    from tsmsnet.spotting.proposals import find_proposals
+    from tsmsnet.training.device import pick_device
+    from tsmsnet.training.train import load_checkpoint
+
+    dev = pick_device(device)
+    apex, _ = load_checkpoint(apex_model, dev)
+    interval, _ = load_checkpoint(interval_model, dev)
+    K, L, P, kind = int(spot["K"]), int(spot["L"]), float(spot["P"]), spot["type"]
+    step1, step2, curves = [], [], []
+    for video, s1_path, s2_path in zip(test_videos, stage1, stage2, strict=True):
+        s1, s2 = open_store(s1_path), open_store(s2_path)
+        first, n_frames = int(s1.attrs["first_frame"]), int(s1.attrs["n_frames"])
+        scores = apex_scores(apex, s1, dev, block)
+        proposals = find_proposals(scores, K, P, n_frames)
+        labels = classify_proposals(interval, s2, proposals, L, stride, dev)
+        merged = merge(proposals, labels, K)
+        log(f"{video}: {len(proposals)} proposals, {int(labels.sum())} kept by stage 2, "
+            f"{len(merged)} after merge")
+        step1.append(_predictions(video, kind, proposals, first))
+        step2.append(_predictions(video, kind, merged, first))
+        curves.append(
+            pd.DataFrame({"video": video, "frame": first + np.arange(len(scores)), "score": scores})
+        )
+    step1_df, step2_df = _concat(step1), _concat(step2)
+    atomic_csv(step1_df, step1_out)
+    atomic_csv(step2_df, step2_out)
+    atomic_csv(pd.concat(curves, ignore_index=True), scores_out)
+    return step1_df, step2_df
+
+
+def classical_fold(
+    stage1: list[str], test_videos: list[str], spot: dict, out: str, log: Log
+) -> pd.DataFrame:
+    """Reference without training: flow magnitude in the ROIs, the same peak rule as step 1."""
+    from tsmsnet.preprocess.stores import open_store
+    from tsmsnet.spotting.classical import flow_magnitude_curve
+    from tsmsnet.spotting.proposals import find_proposals
+
+    K, P, kind = int(spot["K"]), float(spot["P"]), spot["type"]
+    rows = []
+    for video, path in zip(test_videos, stage1, strict=True):
+        store = open_store(path)
+        scores = flow_magnitude_curve(store)
+        proposals = find_proposals(scores, K, P, int(store.attrs["n_frames"]))
+        log(f"{video}: {len(proposals)} classical proposals")
+        rows.append(_predictions(video, kind, proposals, int(store.attrs["first_frame"])))
+    df = _concat(rows)
+    atomic_csv(df, out)
+    return df

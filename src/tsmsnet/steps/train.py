@@ -1,0 +1,114 @@
+"""Training steps: one leave-one-subject-out fold of stage 1 or stage 2.
+
+The fold receives only its training videos' stores and labels; the held-out subject is
+named for the record and checked absent, never read.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import yaml
+
+from tsmsnet.errors import InputError
+from tsmsnet.runlog import Log
+from tsmsnet.steps.files import atomic_text
+
+
+def fold_items(
+    annotations_csv: str, stores: list[str], videos: list[str], held_out: str, kind: str
+) -> list[tuple[str, list[tuple[int, int]]]]:
+    """(store, intervals of `kind` in store-index frames) for each training video."""
+    from tsmsnet.preprocess.stores import open_store
+
+    truth = pd.read_csv(annotations_csv, dtype={"video": str, "subject": str})
+    leaked = truth.loc[truth["video"].isin(videos) & (truth["subject"] == held_out), "video"]
+    if len(leaked):
+        raise InputError(f"held-out subject {held_out} is in the training videos: {list(leaked)}")
+    truth = truth[truth["type"] == kind]
+    items = []
+    for video, store in zip(videos, stores, strict=True):
+        first = int(open_store(store).attrs["first_frame"])
+        rows = truth[truth["video"] == video]
+        items.append((store, [(int(a) - first, int(b) - first) for a, b in zip(rows["onset"], rows["offset"], strict=True)]))
+    return items
+
+
+def _record(used_out: str, **sections) -> None:
+    """The exact settings a fold was trained with, beside its checkpoint."""
+    atomic_text(yaml.safe_dump(sections, sort_keys=True), used_out)
+
+
+def train_apex_fold(
+    annotations_csv: str,
+    stores: list[str],
+    videos: list[str],
+    held_out: str,
+    spot: dict,
+    train: dict,
+    features: dict,
+    seed: int,
+    device: str,
+    model_out: str,
+    losses_out: str,
+    used_out: str,
+    log: Log,
+) -> None:
+    """Stage 1 of one fold: apex scores regressed on window-overlap targets (MSE)."""
+    from tsmsnet.models.apex import ApexNetConfig
+    from tsmsnet.training.train import save_checkpoint, train_apex, write_losses_csv
+
+    items = fold_items(annotations_csv, stores, videos, held_out, spot["type"])
+    net_cfg = ApexNetConfig(
+        fc_hidden=int(train["fc_hidden"]),
+        se_channels=int(train["se_channels"]),
+        in_height=2 * int(features["roi_height"]),
+        in_width=int(features["roi_width"]),
+    )
+    log(f"fold held out={held_out}: {len(items)} training videos, K={spot['K']}")
+    model, losses = train_apex(items, net_cfg, train, seed, device, log, K=int(spot["K"]))
+    extra = {"held_out": held_out, "videos": videos, "spot": spot, "seed": seed}
+    save_checkpoint(model_out, model, net_cfg, train, losses, extra)
+    write_losses_csv(losses_out, losses)
+    _record(used_out, spot=spot, train=train, features=features, seed=seed, held_out=held_out,
+            videos=videos)
+
+
+def train_interval_fold(
+    annotations_csv: str,
+    stores: list[str],
+    videos: list[str],
+    held_out: str,
+    spot: dict,
+    train: dict,
+    features: dict,
+    stride: int,
+    seed: int,
+    device: str,
+    model_out: str,
+    losses_out: str,
+    used_out: str,
+    log: Log,
+) -> None:
+    """Stage 2 of one fold: windows of L stride-4 clips classified (cross-entropy, balanced)."""
+    from tsmsnet.models.interval import IntervalNetConfig
+    from tsmsnet.training.train import save_checkpoint, train_interval, write_losses_csv
+
+    items = fold_items(annotations_csv, stores, videos, held_out, spot["type"])
+    net = spot["interval_net"]
+    net_cfg = IntervalNetConfig(
+        L=int(spot["L"]),
+        stride=int(net["stride"]),
+        padding=tuple(int(p) for p in net["padding"]),
+        fc_hidden=int(net["fc_hidden"]),
+        in_height=2 * int(features["roi_height"]),
+        in_width=int(features["roi_width"]),
+    )
+    log(f"fold held out={held_out}: {len(items)} training videos, L={spot['L']}")
+    model, losses = train_interval(
+        items, net_cfg, train, seed, device, log, clip_stride=int(stride)
+    )
+    extra = {"held_out": held_out, "videos": videos, "spot": spot, "seed": seed}
+    save_checkpoint(model_out, model, net_cfg, train, losses, extra)
+    write_losses_csv(losses_out, losses)
+    _record(used_out, spot=spot, train=train, features=features, seed=seed, held_out=held_out,
+            videos=videos, stride=stride)

@@ -1,0 +1,332 @@
+"""Write one synthetic subject's videos (frames in the real layout) and the ground truth.
+
+Everything is drawn from (seed, subject_index, video_index) streams, so a subject's files are
+byte-identical whatever the preset's subject count and however often they are regenerated.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from tsmsnet.errors import ConfigError
+from tsmsnet.synthetic import motion
+from tsmsnet.synthetic.face import Face, make_face
+from tsmsnet.synthetic.plan import (
+    CASME2,
+    CASME2_FIRST_SUBJECT,
+    VideoPlan,
+    layout_name,
+    subject_plan,
+    video_plan,
+)
+
+JPEG_QUALITY = 95
+# Apex position within an expression, as a fraction of its duration (rise shorter than fall).
+APEX_FRACTION = (0.3, 0.6)
+# Shortest expression or blink in frames: onset < apex < offset must hold.
+MIN_EVENT_FRAMES = 3
+VIDEO_STREAM = 1
+TYPES = ("macro", "micro")
+ROW_COLUMNS = [
+    "subject",
+    "video",
+    "video_name",
+    "expression_number",
+    "type",
+    "onset",
+    "apex",
+    "offset",
+]
+CASME2_WORKBOOK = "CAS(ME)^2code_final.xlsx"
+SAMM_WORKBOOK = "SAMM_LongVideos_V3_Release.xlsx"
+GROUND_TRUTH_CSV = "ground_truth.csv"
+LOG_EVERY_FRAMES = 1000
+
+Log = Callable[[str], object]
+
+
+@dataclass(frozen=True)
+class Expression:
+    """One ground-truth expression: 0-based frame indices and how it moves the face."""
+
+    type: str
+    onset: int
+    apex: int
+    offset: int
+    kinds: tuple[str, ...]
+    amplitude_px: float  # peak displacement at face_size (128) scale
+
+
+@dataclass(frozen=True)
+class VideoScript:
+    """Everything needed to render one video, decided before any frame is drawn."""
+
+    plan: VideoPlan
+    n_frames: int
+    expressions: list[Expression]
+    layers: list[motion.Layer]
+    head: motion.HeadTrack
+    noise_sigma: float
+    flicker: float
+    noise_seed: np.random.SeedSequence
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def _uniform(rng: np.random.Generator, bounds) -> float:
+    lo, hi = (float(b) for b in bounds)
+    return float(rng.uniform(lo, hi))
+
+
+def _frames(seconds: float, fps: float) -> int:
+    return max(MIN_EVENT_FRAMES, int(round(seconds * fps)))
+
+
+def _pick_kinds(rng: np.random.Generator) -> tuple[str, ...]:
+    """Upper face, lower face, or both (as action units combine in real expressions)."""
+    top = str(rng.choice(sorted(motion.TOP_KINDS)))
+    bottom = str(rng.choice(sorted(motion.BOTTOM_KINDS)))
+    return ((top,), (bottom,), (top, bottom))[int(rng.integers(0, 3))]
+
+
+def _draw_events(rng: np.random.Generator, fps: float, expr_cfg: dict) -> list[dict]:
+    """per_video macro then micro draws, in a fixed order so the stream stays reproducible."""
+    events = []
+    for etype in TYPES:
+        c = expr_cfg[etype]
+        for _ in range(int(c["per_video"])):
+            events.append(
+                {
+                    "type": etype,
+                    "length": _frames(_uniform(rng, c["duration_s"]), fps),
+                    "amplitude": _uniform(rng, c["amplitude_px"]),
+                    "apex_fraction": _uniform(rng, APEX_FRACTION),
+                    "kinds": _pick_kinds(rng),
+                }
+            )
+    return events
+
+
+def _fit(events: list[dict], n_frames: int, gap: int, log: Log, video: str) -> list[dict]:
+    """Drop the longest event of the most frequent type until all fit with their gaps."""
+    events = list(events)
+    dropped = 0
+    while events and sum(e["length"] for e in events) + (len(events) + 1) * gap > n_frames:
+        counts = {t: sum(e["type"] == t for e in events) for t in TYPES}
+        most = max(TYPES, key=lambda t: counts[t])
+        victim = max((e for e in events if e["type"] == most), key=lambda e: e["length"])
+        events.remove(victim)
+        dropped += 1
+    if dropped:
+        log(
+            f"{video}: {n_frames} frames hold only {len(events)} of the configured expressions "
+            f"({dropped} dropped); raise the preset's frames for more"
+        )
+    return events
+
+
+def place_expressions(
+    rng: np.random.Generator, n_frames: int, fps: float, expr_cfg: dict, log: Log, video: str
+) -> list[Expression]:
+    """Expressions in random order, min_gap_s apart and from both ends, durations from config."""
+    gap = int(math.ceil(float(expr_cfg["min_gap_s"]) * fps))
+    events = _fit(_draw_events(rng, fps, expr_cfg), n_frames, gap, log, video)
+    order = rng.permutation(len(events))
+    slack = max(0, n_frames - sum(e["length"] for e in events) - (len(events) + 1) * gap)
+    cuts = np.sort(rng.integers(0, slack + 1, size=len(events)))
+    extra = np.diff(np.concatenate([[0], cuts]))
+    out, start = [], 0
+    for k, idx in enumerate(order):
+        e = events[idx]
+        start += gap + int(extra[k])
+        end = start + e["length"] - 1
+        apex = start + int(round(e["apex_fraction"] * (e["length"] - 1)))
+        apex = min(max(apex, start + 1), end - 1)
+        out.append(Expression(e["type"], start, apex, end, e["kinds"], e["amplitude"]))
+        start = end + 1
+    return out
+
+
+def _blink_layers(
+    rng: np.random.Generator, face: Face, n_frames: int, fps: float, cfg: dict
+) -> list[motion.Layer]:
+    """Blinks at a Poisson rate, each a raised cosine closing and reopening both eyes."""
+    length = _frames(float(cfg["blink_duration_s"]), fps)
+    count = int(rng.poisson(float(cfg["blinks_per_s"]) * n_frames / fps))
+    if count == 0 or length > n_frames:
+        return []
+    field = motion.blink_field(face.points, face.image.shape)
+    starts = np.sort(rng.integers(0, n_frames - length + 1, size=count))
+    weights = np.zeros(n_frames)
+    for s in starts:
+        w = motion.raised_cosine(n_frames, int(s), int(s) + length // 2, int(s) + length - 1)
+        weights = np.maximum(weights, w)
+    return [motion.Layer(field, weights)]
+
+
+def plan_video(
+    face: Face,
+    subject_index: int,
+    video_index: int,
+    synthetic_cfg: dict,
+    preset: dict,
+    seed: int,
+    fps: float,
+    face_size: int,
+    log: Log = _quiet,
+) -> VideoScript:
+    """Decide one video's expressions and distractors (no pixels yet)."""
+    vplan = video_plan(subject_index, video_index, preset["layout"])
+    n_frames = int(preset["frames"])
+    root = np.random.SeedSequence([int(seed), int(subject_index), VIDEO_STREAM, int(video_index)])
+    ev_seed, blink_seed, head_seed, noise_seed = root.spawn(4)
+    ev_rng = np.random.default_rng(ev_seed)
+    expressions = place_expressions(
+        ev_rng, n_frames, fps, synthetic_cfg["expressions"], log, vplan.video
+    )
+    to_image = face.box_width / float(face_size)
+    shape = face.image.shape
+    layers = []
+    for e in expressions:
+        amp = e.amplitude_px * to_image
+        field = sum(
+            motion.expression_field(face.points, face.box_width, shape, k, amp) for k in e.kinds
+        )
+        peak = float(np.sqrt((field**2).sum(-1)).max())
+        field = field * np.float32(amp / peak)
+        layers.append(
+            motion.Layer(field, motion.raised_cosine(n_frames, e.onset, e.apex, e.offset))
+        )
+    dis = synthetic_cfg["distractors"]
+    layers += _blink_layers(np.random.default_rng(blink_seed), face, n_frames, fps, dis)
+    head = motion.head_track(
+        np.random.default_rng(head_seed),
+        n_frames,
+        float(dis["head_drift_px"]) * to_image,
+        float(dis["head_rotation_deg"]),
+        face.points[motion.NOSE_TIP],
+    )
+    return VideoScript(
+        vplan,
+        n_frames,
+        expressions,
+        layers,
+        head,
+        float(dis["noise_sigma"]),
+        float(dis["flicker"]),
+        noise_seed,
+    )
+
+
+def write_video(script: VideoScript, face: Face, data_root: Path, log: Log) -> Path:
+    """Render and write the frames aside, then rename the folder into place."""
+    final = data_root / script.plan.folder
+    temp = final.with_name(f".tmp-{final.name}")
+    if temp.exists():
+        shutil.rmtree(temp)
+    temp.mkdir(parents=True)
+    rng = np.random.default_rng(script.noise_seed)
+    params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
+    frames = motion.render_frames(
+        face.image, script.layers, script.head, script.noise_sigma, script.flicker, rng
+    )
+    try:
+        for number, frame in enumerate(frames, start=1):
+            ok, buf = cv2.imencode(".jpg", frame, params)
+            if not ok:
+                raise OSError(f"JPEG encoding failed for frame {number} of {script.plan.video}")
+            (temp / script.plan.frame_file(number)).write_bytes(buf.tobytes())
+            if number % LOG_EVERY_FRAMES == 0:
+                log(f"{script.plan.video}: {number}/{script.n_frames} frames written")
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    if final.exists():
+        shutil.rmtree(final)
+    temp.rename(final)
+    log(f"{script.plan.video}: {script.n_frames} frames written to {final}")
+    return final
+
+
+def _rows(script: VideoScript) -> list[dict]:
+    """Ground-truth rows in 1-based frame numbers (the trailing integer of the file names)."""
+    ordered = sorted(script.expressions, key=lambda e: e.onset)
+    return [
+        {
+            "subject": script.plan.subject,
+            "video": script.plan.video,
+            "video_name": script.plan.video_name,
+            "expression_number": k,
+            "type": e.type,
+            "onset": e.onset + 1,
+            "apex": e.apex + 1,
+            "offset": e.offset + 1,
+        }
+        for k, e in enumerate(ordered, start=1)
+    ]
+
+
+def generate_subject(
+    data_root: str | Path,
+    subject_index: int,
+    synthetic_cfg: dict,
+    preset_name: str,
+    seed: int,
+    fps: float,
+    face_size: int = 128,
+    log: Log = _quiet,
+) -> pd.DataFrame:
+    """Write subject i's videos under data_root in the preset's layout; return its ground truth.
+
+    face_size is the aligned-face side the amplitudes are quoted at (preprocess.face_size).
+    """
+    presets = synthetic_cfg["presets"]
+    if preset_name not in presets:
+        raise ConfigError(f"unknown synthetic preset '{preset_name}'; known: {', '.join(presets)}")
+    preset = presets[preset_name]
+    root = Path(data_root)
+    face = make_face(seed, subject_index, int(preset["image_size"]), synthetic_cfg["face"])
+    rows = []
+    for j in range(int(preset["videos_per_subject"])):
+        script = plan_video(
+            face, subject_index, j, synthetic_cfg, preset, seed, fps, face_size, log
+        )
+        write_video(script, face, root, log)
+        rows += _rows(script)
+    return pd.DataFrame(rows, columns=ROW_COLUMNS)
+
+
+def write_ground_truth(data_root: str | Path, rows_df: pd.DataFrame, layout: str) -> Path:
+    """The annotation workbook in the real layout, plus a plain ground_truth.csv beside it."""
+    from tsmsnet.datasets.workbooks import write_casme2_workbook, write_samm_workbook
+
+    root = Path(data_root)
+    root.mkdir(parents=True, exist_ok=True)
+    rows = rows_df.sort_values(["video", "onset"], kind="stable").reset_index(drop=True)
+    if layout_name(layout) == CASME2:
+        path = root / CASME2_WORKBOOK
+        last = max((int(s[1:]) - CASME2_FIRST_SUBJECT for s in rows["subject"]), default=-1)
+        folders = [subject_plan(i, CASME2).subject for i in range(last + 1)]
+        write_casme2_workbook(path, rows, folders)
+    else:
+        path = root / SAMM_WORKBOOK
+        write_samm_workbook(path, rows)
+    rows[["video", "type", "onset", "apex", "offset"]].to_csv(root / GROUND_TRUTH_CSV, index=False)
+    return path
+
+
+def write_annotation_workbook(data_root: str | Path, rows_list, preset_cfg: dict) -> Path:
+    """docs/contracts.md's name: the subjects' rows concatenated, in the preset's layout."""
+    frames = [r for r in rows_list if len(r)]
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ROW_COLUMNS)
+    return write_ground_truth(data_root, rows, preset_cfg["layout"])

@@ -1,0 +1,226 @@
+"""Lazy datasets over zarr feature stores: only the blocks a batch needs are ever in memory.
+
+Stores are read in whole time chunks ("blocks") held in a small byte-bounded LRU cache; the
+block-shuffle batch sampler keeps reads local so that each block is decoded about once per
+epoch instead of once per sample.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+import zarr
+from torch.utils.data import Dataset, Sampler
+
+from tsmsnet.errors import InputError
+from tsmsnet.models.interval import normalise_clips
+
+
+def open_store(source) -> zarr.Array:
+    """A zarr array opened read-only from a path, or the array itself."""
+    if isinstance(source, zarr.Array):
+        return source
+    try:
+        return zarr.open_array(str(source), mode="r")
+    except Exception as exc:  # zarr raises several types for a missing/damaged store
+        raise InputError(f"cannot open feature store {source}: {exc}") from exc
+
+
+class StoreReader:
+    """Time slices of many stores through an LRU of open arrays and of decoded blocks."""
+
+    def __init__(self, stores: Sequence, max_open: int = 8, cache_mb: float = 256.0):
+        self.sources = list(stores)
+        self.max_open = max(1, max_open)
+        self.cache_bytes = int(cache_mb * 2**20)
+        self._open: OrderedDict[int, zarr.Array] = OrderedDict()
+        self._blocks: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
+        self._cached = 0
+        self.lengths, self.block_lens, self.sample_shape = [], [], None
+        for k in range(len(self.sources)):
+            arr = self.array(k)
+            self.lengths.append(int(arr.shape[0]))
+            self.block_lens.append(max(1, int(arr.chunks[0])))
+            if self.sample_shape is None:
+                self.sample_shape = tuple(arr.shape[1:])
+            elif tuple(arr.shape[1:]) != self.sample_shape:
+                raise InputError(
+                    f"feature store {self.sources[k]} has samples of shape {arr.shape[1:]}, "
+                    f"others have {self.sample_shape}; rebuild the stores with one config"
+                )
+
+    def array(self, k: int) -> zarr.Array:
+        """Store k, opened on demand; at most `max_open` path-backed arrays stay open."""
+        if k in self._open:
+            self._open.move_to_end(k)
+            return self._open[k]
+        arr = open_store(self.sources[k])
+        self._open[k] = arr
+        while len(self._open) > self.max_open:
+            self._open.popitem(last=False)
+        return arr
+
+    def block(self, k: int, b: int) -> np.ndarray:
+        """Block b of store k in its stored dtype (cached)."""
+        key = (k, b)
+        if key in self._blocks:
+            self._blocks.move_to_end(key)
+            return self._blocks[key]
+        bl = self.block_lens[k]
+        data = np.asarray(self.array(k)[b * bl : min((b + 1) * bl, self.lengths[k])])
+        self._blocks[key] = data
+        self._cached += data.nbytes
+        while self._cached > self.cache_bytes and len(self._blocks) > 1:
+            _, old = self._blocks.popitem(last=False)
+            self._cached -= old.nbytes
+        return data
+
+    def read(self, k: int, start: int, stop: int) -> np.ndarray:
+        """Samples start..stop-1 of store k as float32."""
+        if not 0 <= start < stop <= self.lengths[k]:
+            raise IndexError(f"slice {start}:{stop} outside store {self.sources[k]}")
+        bl = self.block_lens[k]
+        parts = []
+        for b in range(start // bl, (stop - 1) // bl + 1):
+            lo = max(start - b * bl, 0)
+            hi = min(stop - b * bl, bl)
+            parts.append(self.block(k, b)[lo:hi])
+        out = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return out.astype(np.float32)
+
+
+def _check_lengths(what: str, sources: Sequence, got: Sequence[int], want: Sequence[int]) -> None:
+    """Labels must match their store one to one; a mismatch means stale stores or labels."""
+    for src, g, w in zip(sources, got, want, strict=True):
+        if g != w:
+            raise InputError(f"{what} for store {src}: {g} labels for {w} entries")
+
+
+class _BlockedDataset(Dataset):
+    """Flat index over (store, position) pairs, grouped in blocks of one store chunk."""
+
+    def __init__(self, reader: StoreReader, store_of: np.ndarray, pos_of: np.ndarray):
+        self.reader = reader
+        self.store_of = store_of
+        self.pos_of = pos_of
+
+    def __len__(self) -> int:
+        return len(self.store_of)
+
+    def blocks(self, indices: np.ndarray | None = None) -> list[np.ndarray]:
+        """Dataset indices grouped by (store, chunk of their first sample), in store order."""
+        idx = np.arange(len(self)) if indices is None else np.sort(np.asarray(indices))
+        if len(idx) == 0:
+            return []
+        bl = np.asarray(self.reader.block_lens)[self.store_of[idx]]
+        key = self.store_of[idx].astype(np.int64) * (2**40) + self.pos_of[idx] // bl
+        order = np.argsort(key, kind="stable")
+        idx, key = idx[order], key[order]
+        cuts = np.flatnonzero(np.diff(key)) + 1
+        return np.split(idx, cuts)
+
+
+class ApexSamples(_BlockedDataset):
+    """Stage-1 samples: item i -> (x float32 (3, H, W), y float32)."""
+
+    def __init__(self, stores: Sequence, labels: Sequence[np.ndarray], cache_mb: float = 256.0):
+        reader = StoreReader(stores, cache_mb=cache_mb)
+        self.labels = [np.asarray(y, dtype=np.float32) for y in labels]
+        _check_lengths("apex labels", reader.sources, [len(y) for y in self.labels], reader.lengths)
+        store_of = np.repeat(np.arange(len(reader.lengths)), reader.lengths)
+        pos_of = np.concatenate([np.arange(n) for n in reader.lengths] or [np.zeros(0, int)])
+        super().__init__(reader, store_of, pos_of.astype(np.int64))
+
+    def __getitem__(self, i: int):
+        k, t = int(self.store_of[i]), int(self.pos_of[i])
+        x = self.reader.read(k, t, t + 1)[0]
+        return torch.from_numpy(x), torch.tensor(self.labels[k][t])
+
+
+class WindowSamples(_BlockedDataset):
+    """Stage-2 windows: item i -> (x float32 (L, 3, H, W) min-max normalised per clip, y int64)."""
+
+    def __init__(
+        self,
+        stores: Sequence,
+        starts_per_store: Sequence[np.ndarray],
+        labels: Sequence[np.ndarray],
+        L: int,
+        cache_mb: float = 256.0,
+    ):
+        reader = StoreReader(stores, cache_mb=cache_mb)
+        self.L = int(L)
+        starts = [np.asarray(s, dtype=np.int64) for s in starts_per_store]
+        self.labels = [np.asarray(y, dtype=np.int64) for y in labels]
+        _check_lengths(
+            "window labels", reader.sources, [len(y) for y in self.labels], [len(s) for s in starts]
+        )
+        for src, s, n in zip(reader.sources, starts, reader.lengths, strict=True):
+            if len(s) and (s.min() < 0 or s.max() + self.L > n):
+                raise InputError(f"windows of {self.L} clips run past the end of store {src}")
+        store_of = np.repeat(np.arange(len(starts)), [len(s) for s in starts])
+        pos_of = np.concatenate(starts or [np.zeros(0, np.int64)])
+        self._label_index = np.concatenate(
+            [np.arange(len(s)) for s in starts] or [np.zeros(0, np.int64)]
+        ).astype(np.int64)
+        super().__init__(reader, store_of, pos_of)
+
+    def flat_labels(self) -> np.ndarray:
+        """Labels of all windows in dataset order (for balancing)."""
+        return np.concatenate(self.labels or [np.zeros(0, np.int64)])
+
+    def __getitem__(self, i: int):
+        k, s = int(self.store_of[i]), int(self.pos_of[i])
+        x = normalise_clips(self.reader.read(k, s, s + self.L))
+        return torch.from_numpy(x), torch.tensor(self.labels[k][self._label_index[i]])
+
+
+class BlockShuffleBatchSampler(Sampler[list[int]]):
+    """Seeded shuffle that keeps reads local: blocks are shuffled, then gathered into groups
+    of at least `group_size` samples whose members are shuffled together into batches.
+
+    Every index appears exactly once per pass. `group_size=None` puts all blocks in one group,
+    which is a plain full shuffle (correct, but each sample may cost a block decode).
+    """
+
+    def __init__(
+        self,
+        blocks: list[np.ndarray],
+        batch_size: int,
+        generator: torch.Generator,
+        group_size: int | None = None,
+    ):
+        self.blocks = [np.asarray(b, dtype=np.int64) for b in blocks if len(b)]
+        self.batch_size = int(batch_size)
+        self.generator = generator
+        self.group_size = group_size
+        self.total = int(sum(len(b) for b in self.blocks))
+
+    def __len__(self) -> int:
+        return -(-self.total // self.batch_size)
+
+    def _order(self) -> np.ndarray:
+        perm = torch.randperm(len(self.blocks), generator=self.generator).numpy()
+        limit = self.group_size or self.total
+        out, group, size = [], [], 0
+        for b in perm:
+            group.append(self.blocks[b])
+            size += len(self.blocks[b])
+            if size >= limit:
+                out.append(self._shuffle(group))
+                group, size = [], 0
+        if group:
+            out.append(self._shuffle(group))
+        return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+    def _shuffle(self, group: list[np.ndarray]) -> np.ndarray:
+        members = np.concatenate(group)
+        return members[torch.randperm(len(members), generator=self.generator).numpy()]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        order = self._order()
+        for i in range(0, len(order), self.batch_size):
+            yield order[i : i + self.batch_size].tolist()

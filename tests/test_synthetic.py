@@ -1,0 +1,223 @@
+"""Synthetic dataset: real layout and names, determinism, a findable face, honest ground truth."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsmsnet.datasets import discover_videos, read_dataset
+from tsmsnet.errors import ConfigError
+from tsmsnet.synthetic.face import make_face
+from tsmsnet.synthetic.generate import (
+    generate_subject,
+    plan_video,
+    write_ground_truth,
+)
+from tsmsnet.synthetic.plan import planned_videos, subject_plan, video_plan
+
+FACE_SIZE = 128
+TINY = {"layout": "casme2", "subjects": 2, "videos_per_subject": 2, "frames": 90, "image_size": 128}
+SEED = 7
+
+
+def _synthetic(cfg: dict, preset: dict, quiet: bool = False) -> dict:
+    """The config's synthetic section with `preset` as preset 't' (and distractors off)."""
+    syn = copy.deepcopy(cfg["synthetic"])
+    syn["presets"]["t"] = preset
+    if quiet:
+        syn["distractors"] = {k: 0.0 for k in syn["distractors"]}
+        syn["distractors"]["blink_duration_s"] = cfg["synthetic"]["distractors"]["blink_duration_s"]
+    return syn
+
+
+def _generate(root: Path, cfg: dict, preset: dict, seed: int, subjects, quiet=False):
+    syn = _synthetic(cfg, preset, quiet)
+    fps = cfg["datasets"][preset["layout"]]["fps"]
+    rows = [generate_subject(root, i, syn, "t", seed, fps, FACE_SIZE) for i in subjects]
+    return pd.concat(rows, ignore_index=True)
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A tiny CAS(ME)^2-layout run (2 subjects x 2 videos) with its workbook."""
+    from tsmsnet.config import load_config
+
+    cfg = load_config()
+    root = tmp_path_factory.mktemp("casme2")
+    rows = _generate(root, cfg, TINY, SEED, range(TINY["subjects"]))
+    write_ground_truth(root, rows, TINY["layout"])
+    return cfg, root, rows
+
+
+def test_names_follow_the_real_layouts():
+    assert subject_plan(0, "casme2").subject == "s15"
+    v = video_plan(1, 0, "casme2")
+    assert (v.subject, v.video, v.video_name) == ("s16", "s16_0101", "disgust1")
+    assert v.folder.as_posix() == "rawpic/s16/16_0101disgustingteeth"
+    assert v.frame_file(1) == "img1.jpg"
+    assert video_plan(0, 8, "casme2").video == "s15_0508"
+    s = video_plan(1, 1, "samm_lv")
+    assert (s.subject, s.video, s.folder.as_posix()) == ("007", "007_2", "007_2")
+    assert s.frame_file(12) == "007_2_0012.jpg"
+    with pytest.raises(ConfigError):
+        video_plan(0, 9, "casme2")
+    with pytest.raises(ConfigError):
+        subject_plan(0, "casme3")
+
+
+def test_planned_videos_are_what_was_written_and_what_the_reader_finds(tiny):
+    cfg, root, _ = tiny
+    planned = planned_videos(TINY, root)
+    written = sorted(str(p) for p in (root / "rawpic").glob("s*/*") if p.is_dir())
+    assert sorted(planned["source"]) == written
+    found = discover_videos("casme2", root, cfg["datasets"]["casme2"])
+    key = ["subject", "video"]
+    pd.testing.assert_frame_equal(
+        planned.sort_values(key).reset_index(drop=True)[key],
+        found.sort_values(key).reset_index(drop=True)[key],
+    )
+    assert sorted(Path(s).resolve() for s in planned["source"]) == sorted(
+        Path(s).resolve() for s in found["source"]
+    )
+
+
+def test_reader_reads_back_the_ground_truth(tiny):
+    cfg, root, rows = tiny
+    videos, ann = read_dataset("casme2", root, cfg["datasets"]["casme2"], log=lambda m: None)
+    assert (videos["n_frames"] == TINY["frames"]).all() and (videos["first_frame"] == 1).all()
+    cols = ["video", "type", "onset", "apex", "offset"]
+    got = ann[cols].sort_values(cols).reset_index(drop=True)
+    want = rows[cols].sort_values(cols).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    csv = pd.read_csv(root / "ground_truth.csv")
+    assert list(csv.columns) == cols and len(csv) == len(rows)
+
+
+def test_same_subject_same_bytes_whatever_the_count_and_seed_matters(tiny, tmp_path):
+    cfg, root, _ = tiny
+    s15 = root / "rawpic" / "s15"
+    before = _digest(s15)
+    three = dict(TINY, subjects=3)
+    _generate(tmp_path / "a", cfg, three, SEED, [0])
+    assert _digest(tmp_path / "a" / "rawpic" / "s15") == before
+    _generate(root, cfg, TINY, SEED, [0])  # regenerate in place
+    assert _digest(s15) == before
+    assert not any(p.name.startswith(".tmp") for p in s15.iterdir())
+    _generate(tmp_path / "b", cfg, TINY, SEED + 1, [0])
+    other = _digest(tmp_path / "b" / "rawpic" / "s15")
+    assert other.keys() == before.keys() and other != before
+
+
+def test_dlib_finds_the_face_in_frame_one_of_every_video(tiny):
+    import dlib
+
+    _, root, _ = tiny
+    detector = dlib.get_frontal_face_detector()
+    for folder in sorted((root / "rawpic").glob("s*/*")):
+        frame = cv2.imread(str(folder / "img1.jpg"), cv2.IMREAD_GRAYSCALE)
+        assert len(detector(frame, 1)) >= 1, folder
+
+
+@pytest.mark.parametrize("subject", range(6))
+def test_face_found_at_every_preset_image_size(cfg, subject):
+    for size in sorted({p["image_size"] for p in cfg["synthetic"]["presets"].values()}):
+        face = make_face(cfg["seed"], subject, size, cfg["synthetic"]["face"])
+        assert face.points.shape == (68, 2)
+        assert 0.3 * size < face.box_width < 0.9 * size
+
+
+def test_ground_truth_inside_the_video_apart_and_in_range(tiny):
+    cfg, _, rows = tiny
+    fps = cfg["datasets"]["casme2"]["fps"]
+    ex = cfg["synthetic"]["expressions"]
+    gap = ex["min_gap_s"] * fps
+    assert set(rows["type"]) == {"macro", "micro"}
+    for _, g in rows.groupby("video"):
+        g = g.sort_values("onset")
+        assert list(g["expression_number"]) == list(range(1, len(g) + 1))
+        assert (g["onset"] < g["apex"]).all() and (g["apex"] < g["offset"]).all()
+        assert g["onset"].iloc[0] - 1 >= gap and TINY["frames"] - g["offset"].iloc[-1] >= gap
+        assert (g["onset"].to_numpy()[1:] - g["offset"].to_numpy()[:-1] - 1 >= gap).all()
+        for row in g.itertuples():
+            lo, hi = ex[row.type]["duration_s"]
+            length = row.offset - row.onset + 1
+            assert round(lo * fps) <= length <= round(hi * fps)
+
+
+def test_amplitudes_at_face_scale(cfg):
+    syn = cfg["synthetic"]
+    preset = dict(syn["presets"]["default"])
+    face = make_face(SEED, 0, preset["image_size"], syn["face"])
+    fps = cfg["datasets"]["casme2"]["fps"]
+    peaks = {"macro": [], "micro": []}
+    for j in range(preset["videos_per_subject"]):
+        script = plan_video(face, 0, j, syn, preset, SEED, fps, FACE_SIZE)
+        for e, layer in zip(script.expressions, script.layers, strict=False):
+            assert layer.weights[e.apex] == 1.0 and layer.weights[e.onset] == 0.0
+            peak = np.sqrt((layer.field**2).sum(-1)).max() * FACE_SIZE / face.box_width
+            lo, hi = syn["expressions"][e.type]["amplitude_px"]
+            assert lo - 1e-3 <= peak <= hi + 1e-3
+            peaks[e.type].append(peak)
+    assert peaks["micro"] and peaks["macro"]
+    assert min(peaks["macro"]) > max(peaks["micro"])
+
+
+def test_measured_flow_matches_the_amplitude(cfg, tmp_path):
+    """Farneback flow on the 128x128 face crop (distractors off) sees the drawn displacement
+    (flow smooths small bumps, so it may read somewhat low)."""
+    preset = dict(TINY, subjects=1, videos_per_subject=1, image_size=200)
+    rows = _generate(tmp_path, cfg, preset, SEED, [0], quiet=True)
+    folder = tmp_path / video_plan(0, 0, "casme2").folder
+    face = make_face(SEED, 0, preset["image_size"], cfg["synthetic"]["face"])
+    left, top, right, bottom = face.box
+
+    def crop(n):
+        img = cv2.imread(str(folder / f"img{n}.jpg"), cv2.IMREAD_GRAYSCALE)
+        return cv2.resize(img[top:bottom, left:right], (FACE_SIZE, FACE_SIZE))
+
+    syn = _synthetic(cfg, preset, quiet=True)
+    script = plan_video(face, 0, 0, syn, preset, SEED, cfg["datasets"]["casme2"]["fps"], FACE_SIZE)
+    assert len(script.expressions) == len(rows) >= 2
+    for e in script.expressions:
+        flow = cv2.calcOpticalFlowFarneback(
+            crop(e.onset + 1), crop(e.apex + 1), None, 0.5, 3, 15, 3, 5, 1.2, 0
+        )
+        peak = np.percentile(np.hypot(flow[..., 0], flow[..., 1]), 99.9)
+        assert 0.6 * e.amplitude_px <= peak <= 1.3 * e.amplitude_px, (e, peak)
+
+
+def test_samm_layout_names(cfg, tmp_path):
+    preset = {
+        "layout": "samm_lv",
+        "subjects": 1,
+        "videos_per_subject": 2,
+        "frames": 40,
+        "image_size": 128,
+    }
+    rows = _generate(tmp_path, cfg, preset, SEED, [0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["006_1", "006_2"]
+    assert sorted(p.name for p in (tmp_path / "006_1").iterdir())[:2] == [
+        "006_1_0001.jpg",
+        "006_1_0002.jpg",
+    ]
+    assert len(list((tmp_path / "006_2").iterdir())) == 40
+    planned = planned_videos(preset, tmp_path)
+    assert list(planned["video"]) == ["006_1", "006_2"] and set(planned["subject"]) == {"006"}
+    write_ground_truth(tmp_path, rows, "samm_lv")
+    assert (tmp_path / "SAMM_LongVideos_V3_Release.xlsx").is_file()
+    found = discover_videos("samm_lv", tmp_path, cfg["datasets"]["samm_lv"])
+    assert sorted(found["video"]) == ["006_1", "006_2"]

@@ -1,0 +1,203 @@
+"""Training: repeatable, leak-free LOSO folds, checkpoints, lazy data and device fallback."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import zarr
+
+from tsmsnet.errors import ConfigError, InputError
+from tsmsnet.models import ApexNetConfig, IntervalNetConfig, normalise_clips
+from tsmsnet.training.data import ApexSamples, BlockShuffleBatchSampler, WindowSamples
+from tsmsnet.training.device import pick_device
+from tsmsnet.training.folds import loso_folds
+from tsmsnet.training.train import (
+    load_checkpoint,
+    save_checkpoint,
+    train_apex,
+    train_interval,
+    write_losses_csv,
+)
+
+K = 12
+CLIP_STRIDE = 4
+
+
+def make_store(path, n, seed, step, chunk=64):
+    """A random float16 feature store like preprocess writes."""
+    arr = zarr.create_array(
+        store=str(path), shape=(n, 3, 42, 42), chunks=(chunk, 3, 42, 42), dtype="float16"
+    )
+    arr[:] = np.random.default_rng(seed).normal(size=(n, 3, 42, 42)).astype(np.float16)
+    arr.attrs["step"] = step
+    return path
+
+
+def tiny(section: dict, **kw) -> dict:
+    out = dict(section)
+    out.update(kw)
+    return out
+
+
+def quiet(_msg: str) -> None:
+    pass
+
+
+def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+@pytest.fixture
+def apex_items(tmp_path):
+    return [
+        (make_store(tmp_path / f"v{i}.zarr", 90 + 10 * i, i, K), [(20 + i, 30 + i)])
+        for i in range(2)
+    ]
+
+
+def test_train_apex_is_deterministic(cfg, apex_items):
+    train_cfg = tiny(cfg["apex_net"], epochs=2, batch_size=32)
+    net_cfg = ApexNetConfig.from_cfg(cfg)
+    lines = []
+    m1, l1 = train_apex(apex_items, net_cfg, train_cfg, 7, "cpu", lines.append, K=K)
+    m2, l2 = train_apex(apex_items, net_cfg, train_cfg, 7, "cpu", print, K=K)
+    assert same_weights(m1, m2) and l1 == l2
+    assert len(l1) == 2 and all(np.isfinite(l1))
+    assert sum(line.startswith("epoch ") for line in lines) == 2
+    m3, _ = train_apex(apex_items, net_cfg, train_cfg, 8, "cpu", quiet, K=K)
+    assert not same_weights(m1, m3)
+
+
+def test_train_interval_is_deterministic(cfg, tmp_path):
+    items = [
+        (make_store(tmp_path / f"c{i}.zarr", 30, 10 + i, CLIP_STRIDE, chunk=8), [(16, 40)])
+        for i in range(2)
+    ]
+    net_cfg = IntervalNetConfig.from_cfg(cfg, "cas_micro")
+    train_cfg = tiny(cfg["interval_net"], epochs=2, batch_size=8)
+    m1, l1 = train_interval(items, net_cfg, train_cfg, 3, "cpu", quiet, clip_stride=CLIP_STRIDE)
+    m2, l2 = train_interval(items, net_cfg, train_cfg, 3, "cpu", quiet, clip_stride=CLIP_STRIDE)
+    assert same_weights(m1, m2) and l1 == l2 and len(l1) == 2
+
+
+def test_train_interval_without_positives_is_an_input_error(cfg, tmp_path):
+    items = [(make_store(tmp_path / "c.zarr", 20, 0, CLIP_STRIDE), [])]
+    with pytest.raises(InputError, match="no positive"):
+        train_interval(
+            items,
+            IntervalNetConfig.from_cfg(cfg, "cas_micro"),
+            tiny(cfg["interval_net"], epochs=1),
+            0,
+            "cpu",
+            quiet,
+            clip_stride=CLIP_STRIDE,
+        )
+
+
+def test_store_step_must_match_config(cfg, apex_items):
+    with pytest.raises(ConfigError, match="step 12"):
+        train_apex(apex_items, ApexNetConfig.from_cfg(cfg), cfg["apex_net"], 0, "cpu", quiet, K=31)
+
+
+def test_loso_fold_training_never_sees_the_held_out_subject(cfg, tmp_path):
+    videos = pd.DataFrame(
+        {"subject": ["A", "B", "C"], "video": ["a1", "b1", "c1"], "fps": [30] * 3}
+    )
+    stores = {v: make_store(tmp_path / f"{v}.zarr", 80, i, K) for i, v in enumerate(videos.video)}
+    truth = {"a1": [(10, 20)], "b1": [(40, 55)], "c1": [(30, 35)]}
+    net_cfg = ApexNetConfig.from_cfg(cfg)
+    train_cfg = tiny(cfg["apex_net"], epochs=2, batch_size=16)
+
+    def train_fold(held_out):
+        train_df, test_df = loso_folds(videos)[held_out]
+        assert held_out not in set(train_df.subject) and set(test_df.subject) == {held_out}
+        items = [(stores[v], truth[v]) for v in train_df.video]
+        return train_apex(items, net_cfg, train_cfg, 11, "cpu", quiet, K=K)[0]
+
+    before = train_fold("C")
+    # Corrupt everything of the held-out subject: features and ground truth.
+    zarr.open_array(str(stores["c1"]), mode="r+")[:] = np.random.default_rng(99).normal(
+        size=(80, 3, 42, 42)
+    )
+    truth["c1"] = [(0, 79)]
+    assert same_weights(before, train_fold("C"))
+    # The check has teeth: the same corruption of a training subject changes the weights.
+    truth["a1"] = [(0, 79)]
+    assert not same_weights(before, train_fold("C"))
+
+
+def test_loso_needs_two_subjects():
+    df = pd.DataFrame({"subject": ["A", "A"], "video": ["a1", "a2"]})
+    with pytest.raises(InputError, match="at least two subjects"):
+        loso_folds(df)
+    folds = loso_folds(pd.DataFrame({"subject": ["2", "1", "2"], "video": ["x", "y", "z"]}))
+    assert list(folds) == ["1", "2"]
+    assert folds["2"][0].video.tolist() == ["y"] and folds["2"][1].video.tolist() == ["x", "z"]
+
+
+def test_checkpoint_round_trip(cfg, apex_items, tmp_path):
+    torch.manual_seed(0)
+    train_cfg = tiny(cfg["apex_net"], epochs=1, batch_size=64)
+    model, losses = train_apex(
+        apex_items, ApexNetConfig.from_cfg(cfg), train_cfg, 1, "cpu", quiet, K=K
+    )
+    path = tmp_path / "m" / "apex.pt"
+    save_checkpoint(path, model, model.cfg, train_cfg, losses, {"fold": "C", "K": K})
+    loaded, payload = load_checkpoint(path, "cpu")
+    x = torch.randn(4, 3, 42, 42)
+    with torch.no_grad():
+        assert torch.equal(model(x), loaded(x))
+    assert payload["extra"] == {"fold": "C", "K": K} and payload["losses"] == losses
+
+    from tsmsnet.models import IntervalNet
+
+    interval = IntervalNet(IntervalNetConfig.from_cfg(cfg, "samm_micro")).eval()
+    save_checkpoint(tmp_path / "i.pt", interval, interval.cfg, cfg["interval_net"], [], {})
+    loaded, payload = load_checkpoint(tmp_path / "i.pt", "cpu")
+    assert loaded.cfg == interval.cfg
+    w = torch.rand(2, 21, 3, 42, 42)
+    with torch.no_grad():
+        assert torch.equal(interval(w), loaded(w))
+
+    write_losses_csv(tmp_path / "losses.csv", losses)
+    table = pd.read_csv(tmp_path / "losses.csv")
+    assert table.epoch.tolist() == [1] and table.loss.tolist() == losses
+    with pytest.raises(InputError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt", "cpu")
+
+
+def test_cuda_requested_without_gpu_falls_back_to_cpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(RuntimeWarning, match="no CUDA"):
+        assert pick_device("cuda") == torch.device("cpu")
+    assert pick_device("auto") == torch.device("cpu")
+    assert pick_device("cpu") == torch.device("cpu")
+    with pytest.raises(ConfigError):
+        pick_device("tpu")
+
+
+def test_lazy_datasets_read_across_chunks(tmp_path):
+    a = make_store(tmp_path / "a.zarr", 21, 0, K, chunk=8)
+    b = make_store(tmp_path / "b.zarr", 10, 1, K, chunk=4)
+    raw = [zarr.open_array(str(p))[:].astype(np.float32) for p in (a, b)]
+    ds = ApexSamples([a, b], [np.arange(21) % 2, np.ones(10)], cache_mb=0.05)
+    assert len(ds) == 31
+    x, y = ds[23]
+    assert x.dtype == torch.float32 and np.array_equal(x.numpy(), raw[1][2]) and y == 1
+    assert np.array_equal(ds[20][0].numpy(), raw[0][20])
+
+    starts = [np.arange(0, 16), np.arange(0, 5)]
+    win = WindowSamples([a, b], starts, [np.zeros(16), np.ones(5)], L=6, cache_mb=0.05)
+    x, y = win[16 + 3]
+    assert x.shape == (6, 3, 42, 42) and y.dtype == torch.int64 and y == 1
+    np.testing.assert_array_equal(x.numpy(), normalise_clips(raw[1][3:9]))
+    with pytest.raises(InputError, match="run past the end"):
+        WindowSamples([b], [np.arange(6)], [np.zeros(6)], L=6)
+
+    blocks = win.blocks()
+    assert sorted(np.concatenate(blocks).tolist()) == list(range(len(win)))
+    sampler = BlockShuffleBatchSampler(blocks, 4, torch.Generator().manual_seed(0), 8)
+    batches = list(sampler)
+    assert len(batches) == len(sampler)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(win)))

@@ -1,0 +1,139 @@
+# No rules here: config validation, the video table, wildcard constraints, input functions.
+import re
+
+from snakemake.utils import validate
+
+from tsmsnet import pipeline
+from tsmsnet.config import dataset_configs, spot_config, synthetic_preset
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+RESULTS = pipeline.results_dir(config)
+DATASET = config["dataset"]
+READER = pipeline.reader_name(config)
+VIDEOS = pipeline.video_table(config)
+SUBJECTS = pipeline.subjects(VIDEOS)
+CONFIGS = dataset_configs(config)
+SOURCE = dict(zip(VIDEOS["video"], VIDEOS["source"]))
+SUBJECT_OF = dict(zip(VIDEOS["video"], VIDEOS["subject"]))
+SYNTHETIC = DATASET == "synthetic"
+LAYOUT = synthetic_preset(config)["layout"] if SYNTHETIC else None
+SYN_DATA = pipeline.synthetic_data_root(config)
+
+
+def _alternation(names):
+    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+
+
+wildcard_constraints:
+    video=_alternation(VIDEOS["video"]),
+    subject=_alternation(SUBJECTS),
+    config=_alternation(CONFIGS),
+
+
+def K_of(name):
+    return spot_config(config, name).K
+
+
+def frames_input(wildcards):
+    """What a per-video job waits for: the generating job's output, or the frames themselves."""
+    source = SOURCE[wildcards.video]
+    if SYNTHETIC and LAYOUT == "casme2":
+        return f"{SYN_DATA}/rawpic/{SUBJECT_OF[wildcards.video]}"
+    return source
+
+
+def frames_fingerprint(wildcards):
+    return pipeline.frames_fingerprint(config, SOURCE[wildcards.video])
+
+
+def stage1_store(video, name):
+    return f"{RESULTS}/features/stage1/K{K_of(name)}/{video}.zarr"
+
+
+def stage2_store(video):
+    return f"{RESULTS}/features/stage2/{video}.zarr"
+
+
+def annotation_inputs():
+    """Workbook(s) and frames folders the readers read."""
+    if SYNTHETIC:
+        return {"workbook": f"{SYN_DATA}/{synthetic_workbook_name()}", "frames": synthetic_outputs()}
+    root = pipeline.data_root(config)
+    if DATASET == "casme2":
+        book = [f"{root}/{config['datasets']['casme2']['workbook']}"]
+    elif DATASET == "samm_lv":
+        book = sorted(glob_wildcards_free(root, config["datasets"]["samm_lv"]["workbook_glob"]))
+    else:
+        sheet = config["datasets"]["sheet"]
+        book = [f"{root}/{sheet['videos']}", f"{root}/{sheet['ground_truth']}"]
+    return {"workbook": book, "frames": sorted(set(SOURCE.values()))}
+
+
+def glob_wildcards_free(root, pattern):
+    from pathlib import Path
+
+    return [str(p) for p in Path(root).glob(pattern)]
+
+
+def synthetic_workbook_name():
+    if LAYOUT == "casme2":
+        return config["datasets"]["casme2"]["workbook"]
+    return "SAMM_LongVideos_V3_Release.xlsx"
+
+
+def synthetic_outputs():
+    """One generated folder per subject (CAS layout) or per video (SAMM layout)."""
+    if LAYOUT == "casme2":
+        return [f"{SYN_DATA}/rawpic/{s}" for s in SUBJECTS]
+    return sorted(SOURCE.values())
+
+
+def final_outputs():
+    return [f"{RESULTS}/evaluation/metrics.json"]
+
+
+def flow_params():
+    """Only the active flow method's settings, so tuning another method reruns nothing."""
+    flow = config["preprocess"]["flow"]
+    return {"method": flow["method"], "params": flow[flow["method"]]}
+
+
+def training_stage1(wildcards):
+    """Stage-1 stores of the fold's training videos: the held-out subject never appears."""
+    train = pipeline.videos_except(VIDEOS, wildcards.subject)
+    return [stage1_store(v, wildcards.config) for v in train]
+
+
+def training_stage2(wildcards):
+    train = pipeline.videos_except(VIDEOS, wildcards.subject)
+    return [stage2_store(v) for v in train]
+
+
+def training_videos(wildcards):
+    return pipeline.videos_except(VIDEOS, wildcards.subject)
+
+
+def test_videos(wildcards):
+    return pipeline.videos_of(VIDEOS, wildcards.subject)
+
+
+def test_stage1(wildcards):
+    return [stage1_store(v, wildcards.config) for v in test_videos(wildcards)]
+
+
+def test_stage2(wildcards):
+    return [stage2_store(v) for v in test_videos(wildcards)]
+
+
+def spot_settings(wildcards):
+    return config["configs"][wildcards.config]
+
+
+def fold_outputs(kind):
+    return [
+        f"{RESULTS}/spotting/{name}/{subject}/{kind}.csv"
+        for name in CONFIGS
+        for subject in SUBJECTS
+    ]

@@ -1,0 +1,66 @@
+# Data: the synthetic default (generated) and the one normalised table every reader returns.
+
+
+if SYNTHETIC:
+
+    PRESET = synthetic_preset(config)
+    SUBJECT_INDEX = {s: i for i, s in enumerate(SUBJECTS)}
+    if LAYOUT == "casme2":
+        SYN_FRAMES_OUT = [directory(f"{SYN_DATA}/rawpic/{{subject}}")]
+    else:
+        SYN_FRAMES_OUT = [
+            directory(f"{SYN_DATA}/{{subject}}_{n}")
+            for n in range(1, PRESET["videos_per_subject"] + 1)
+        ]
+
+    rule synthetic_subject:
+        output:
+            frames=SYN_FRAMES_OUT,
+            truth=f"{RESULTS}/generated/{{subject}}.csv",
+        params:
+            data_root=SYN_DATA,
+            subject_index=lambda wildcards: SUBJECT_INDEX[wildcards.subject],
+            # Only what shapes this subject's frames: the subject count is left out, so
+            # adding a subject regenerates nothing else.
+            preset={k: v for k, v in PRESET.items() if k != "subjects"},
+            synthetic={k: v for k, v in config["synthetic"].items() if k != "presets"},
+            fps=config["datasets"][LAYOUT]["fps"],
+            face_size=config["preprocess"]["face_size"],
+            seed=config["seed"],
+        log:
+            f"{RESULTS}/logs/synthetic_subject/{{subject}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/synthetic_subject/{{subject}}.tsv"
+        threads: config["threads"]["generate"]
+        script:
+            "../scripts/synthetic_subject.py"
+
+    rule synthetic_workbook:
+        input:
+            truth=expand(f"{RESULTS}/generated/{{subject}}.csv", subject=SUBJECTS),
+        output:
+            workbook=f"{SYN_DATA}/{synthetic_workbook_name()}",
+            csv=f"{SYN_DATA}/ground_truth.csv",
+        params:
+            layout=LAYOUT,
+            data_root=SYN_DATA,
+        log:
+            f"{RESULTS}/logs/synthetic_workbook.log",
+        script:
+            "../scripts/synthetic_workbook.py"
+
+
+rule annotations:
+    input:
+        **annotation_inputs(),
+    output:
+        videos=f"{RESULTS}/videos.csv",
+        annotations=f"{RESULTS}/annotations.csv",
+    params:
+        reader=READER,
+        data_root=SYN_DATA if SYNTHETIC else config["data_root"],
+        reader_cfg=config["datasets"][READER],
+    log:
+        f"{RESULTS}/logs/annotations.log",
+    script:
+        "../scripts/annotations.py"

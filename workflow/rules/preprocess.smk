@@ -1,0 +1,81 @@
+# Preprocessing, one job per video: landmarks -> aligned faces -> flow feature stores.
+# Freshness of external frames comes from a cheap fingerprint param, never from listing frames.
+
+
+rule landmarks:
+    input:
+        frames=frames_input,
+    output:
+        f"{RESULTS}/landmarks/{{video}}.json",
+    params:
+        source=lambda wildcards: SOURCE[wildcards.video],
+        fingerprint=frames_fingerprint,
+        search_frames=config["preprocess"]["landmarks"]["search_frames"],
+        upsample=config["preprocess"]["landmarks"]["upsample"],
+    log:
+        f"{RESULTS}/logs/landmarks/{{video}}.log",
+    threads: config["threads"]["landmarks"]
+    script:
+        "../scripts/landmarks.py"
+
+
+rule faces:
+    input:
+        frames=frames_input,
+        landmarks=f"{RESULTS}/landmarks/{{video}}.json",
+    output:
+        directory(f"{RESULTS}/faces/{{video}}.zarr"),
+    params:
+        source=lambda wildcards: SOURCE[wildcards.video],
+        fingerprint=frames_fingerprint,
+        size=config["preprocess"]["face_size"],
+        chunk=config["preprocess"]["chunk_frames"],
+    log:
+        f"{RESULTS}/logs/faces/{{video}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/faces/{{video}}.tsv"
+    threads: config["threads"]["faces"]
+    script:
+        "../scripts/faces.py"
+
+
+rule stage1_features:
+    input:
+        faces=f"{RESULTS}/faces/{{video}}.zarr",
+    output:
+        directory(f"{RESULTS}/features/stage1/K{{K}}/{{video}}.zarr"),
+    params:
+        kind="skip",
+        step=lambda wildcards: int(wildcards.K),
+        flow=flow_params(),
+        features=config["preprocess"]["features"],
+        chunk=config["preprocess"]["chunk_frames"],
+    log:
+        f"{RESULTS}/logs/stage1_features/K{{K}}/{{video}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/stage1_features/K{{K}}/{{video}}.tsv"
+    wildcard_constraints:
+        K=r"\d+",
+    threads: config["threads"]["flow"]
+    script:
+        "../scripts/flow_features.py"
+
+
+rule stage2_features:
+    input:
+        faces=f"{RESULTS}/faces/{{video}}.zarr",
+    output:
+        directory(f"{RESULTS}/features/stage2/{{video}}.zarr"),
+    params:
+        kind="stride",
+        step=config["preprocess"]["stage2_stride"],
+        flow=flow_params(),
+        features=config["preprocess"]["features"],
+        chunk=config["preprocess"]["chunk_frames"],
+    log:
+        f"{RESULTS}/logs/stage2_features/{{video}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/stage2_features/{{video}}.tsv"
+    threads: config["threads"]["flow"]
+    script:
+        "../scripts/flow_features.py"

@@ -1,0 +1,41 @@
+# Spotting on each fold's held-out subject: step 1 proposals, step 2 classify + merge;
+# and the classical reference (flow magnitude, no training) on the same videos.
+
+
+rule spot:
+    input:
+        apex=f"{RESULTS}/models/{{config}}/{{subject}}/apex.pt",
+        interval=f"{RESULTS}/models/{{config}}/{{subject}}/interval.pt",
+        stage1=test_stage1,
+        stage2=test_stage2,
+    output:
+        step1=f"{RESULTS}/spotting/{{config}}/{{subject}}/step1.csv",
+        step2=f"{RESULTS}/spotting/{{config}}/{{subject}}/step2.csv",
+        scores=f"{RESULTS}/spotting/{{config}}/{{subject}}/scores.csv",
+    params:
+        test_videos=test_videos,
+        spot=spot_settings,
+        stride=config["preprocess"]["stage2_stride"],
+        device=config["device"],
+    log:
+        f"{RESULTS}/logs/spot/{{config}}/{{subject}}.log",
+    threads: config["threads"]["spot"]
+    resources:
+        gpu=1,
+    script:
+        "../scripts/spot.py"
+
+
+rule classical:
+    input:
+        stage1=test_stage1,
+    output:
+        f"{RESULTS}/spotting/{{config}}/{{subject}}/classical.csv",
+    params:
+        test_videos=test_videos,
+        spot=spot_settings,
+    log:
+        f"{RESULTS}/logs/classical/{{config}}/{{subject}}.log",
+    threads: 1
+    script:
+        "../scripts/classical.py"

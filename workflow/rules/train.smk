@@ -1,0 +1,57 @@
+# Leave-one-subject-out training: one job per (spotting config, held-out subject) and stage.
+# Inputs list only the training subjects' stores, so the held-out subject cannot leak in.
+
+
+rule train_apex:
+    input:
+        annotations=f"{RESULTS}/annotations.csv",
+        stores=training_stage1,
+    output:
+        model=f"{RESULTS}/models/{{config}}/{{subject}}/apex.pt",
+        losses=f"{RESULTS}/models/{{config}}/{{subject}}/apex_losses.csv",
+        used=f"{RESULTS}/models/{{config}}/{{subject}}/apex_config.yaml",
+    params:
+        videos=training_videos,
+        held_out=lambda wildcards: wildcards.subject,
+        spot=spot_settings,
+        train=config["apex_net"],
+        features=config["preprocess"]["features"],
+        seed=config["seed"],
+        device=config["device"],
+    log:
+        f"{RESULTS}/logs/train_apex/{{config}}/{{subject}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_apex/{{config}}/{{subject}}.tsv"
+    threads: config["threads"]["train"]
+    resources:
+        gpu=1,
+    script:
+        "../scripts/train_apex.py"
+
+
+rule train_interval:
+    input:
+        annotations=f"{RESULTS}/annotations.csv",
+        stores=training_stage2,
+    output:
+        model=f"{RESULTS}/models/{{config}}/{{subject}}/interval.pt",
+        losses=f"{RESULTS}/models/{{config}}/{{subject}}/interval_losses.csv",
+        used=f"{RESULTS}/models/{{config}}/{{subject}}/interval_config.yaml",
+    params:
+        videos=training_videos,
+        held_out=lambda wildcards: wildcards.subject,
+        spot=spot_settings,
+        train=config["interval_net"],
+        stride=config["preprocess"]["stage2_stride"],
+        features=config["preprocess"]["features"],
+        seed=config["seed"],
+        device=config["device"],
+    log:
+        f"{RESULTS}/logs/train_interval/{{config}}/{{subject}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_interval/{{config}}/{{subject}}.tsv"
+    threads: config["threads"]["train"]
+    resources:
+        gpu=1,
+    script:
+        "../scripts/train_interval.py"

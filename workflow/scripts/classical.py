@@ -1,0 +1,14 @@
+"""Adapter: rule classical -> tsmsnet.steps.spot.classical_fold."""
+
+from tsmsnet.steps.runner import run_step
+from tsmsnet.steps.spot import classical_fold
+
+smk = snakemake  # noqa: F821 (injected by Snakemake)
+run_step(
+    smk,
+    classical_fold,
+    stage1=list(smk.input.stage1),
+    test_videos=list(smk.params.test_videos),
+    spot=dict(smk.params.spot),
+    out=smk.output[0],
+)

@@ -1,0 +1,15 @@
+"""Adapter: rule faces -> tsmsnet.steps.preprocess.faces."""
+
+from tsmsnet.steps.preprocess import faces
+from tsmsnet.steps.runner import run_step
+
+smk = snakemake  # noqa: F821 (injected by Snakemake)
+run_step(
+    smk,
+    faces,
+    source=smk.params.source,
+    landmarks_json=smk.input.landmarks,
+    out=smk.output[0],
+    size=smk.params.size,
+    chunk=smk.params.chunk,
+)

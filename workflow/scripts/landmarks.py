@@ -1,0 +1,14 @@
+"""Adapter: rule landmarks -> tsmsnet.steps.preprocess.landmarks."""
+
+from tsmsnet.steps.preprocess import landmarks
+from tsmsnet.steps.runner import run_step
+
+smk = snakemake  # noqa: F821 (injected by Snakemake)
+run_step(
+    smk,
+    landmarks,
+    source=smk.params.source,
+    out=smk.output[0],
+    search_frames=smk.params.search_frames,
+    upsample=smk.params.upsample,
+)

@@ -1,0 +1,21 @@
+"""Adapter: rule spot -> tsmsnet.steps.spot.spot_fold."""
+
+from tsmsnet.steps.runner import run_step
+from tsmsnet.steps.spot import spot_fold
+
+smk = snakemake  # noqa: F821 (injected by Snakemake)
+run_step(
+    smk,
+    spot_fold,
+    apex_model=smk.input.apex,
+    interval_model=smk.input.interval,
+    stage1=list(smk.input.stage1),
+    stage2=list(smk.input.stage2),
+    test_videos=list(smk.params.test_videos),
+    spot=dict(smk.params.spot),
+    stride=smk.params.stride,
+    device=smk.params.device,
+    step1_out=smk.output.step1,
+    step2_out=smk.output.step2,
+    scores_out=smk.output.scores,
+)

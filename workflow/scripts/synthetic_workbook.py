@@ -1,0 +1,13 @@
+"""Adapter: rule synthetic_workbook -> tsmsnet.steps.data.synthetic_workbook."""
+
+from tsmsnet.steps.data import synthetic_workbook
+from tsmsnet.steps.runner import run_step
+
+smk = snakemake  # noqa: F821 (injected by Snakemake)
+run_step(
+    smk,
+    synthetic_workbook,
+    truth_csvs=list(smk.input.truth),
+    data_root=smk.params.data_root,
+    layout=smk.params.layout,
+)

@@ -1,0 +1,22 @@
+"""Adapter: rule train_apex -> tsmsnet.steps.train.train_apex_fold."""
+
+from tsmsnet.steps.runner import run_step
+from tsmsnet.steps.train import train_apex_fold
+
+smk = snakemake  # noqa: F821 (injected by Snakemake)
+run_step(
+    smk,
+    train_apex_fold,
+    annotations_csv=smk.input.annotations,
+    stores=list(smk.input.stores),
+    videos=list(smk.params.videos),
+    held_out=smk.params.held_out,
+    spot=dict(smk.params.spot),
+    train=dict(smk.params.train),
+    features=dict(smk.params.features),
+    seed=smk.params.seed,
+    device=smk.params.device,
+    model_out=smk.output.model,
+    losses_out=smk.output.losses,
+    used_out=smk.output.used,
+)

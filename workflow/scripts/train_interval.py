@@ -1,0 +1,23 @@
+"""Adapter: rule train_interval -> tsmsnet.steps.train.train_interval_fold."""
+
+from tsmsnet.steps.runner import run_step
+from tsmsnet.steps.train import train_interval_fold
+
+smk = snakemake  # noqa: F821 (injected by Snakemake)
+run_step(
+    smk,
+    train_interval_fold,
+    annotations_csv=smk.input.annotations,
+    stores=list(smk.input.stores),
+    videos=list(smk.params.videos),
+    held_out=smk.params.held_out,
+    spot=dict(smk.params.spot),
+    train=dict(smk.params.train),
+    stride=smk.params.stride,
+    features=dict(smk.params.features),
+    seed=smk.params.seed,
+    device=smk.params.device,
+    model_out=smk.output.model,
+    losses_out=smk.output.losses,
+    used_out=smk.output.used,
+)
