@@ -6,7 +6,6 @@ from snakemake.utils import validate
 from tsmsnet import pipeline
 from tsmsnet.config import dataset_configs, spot_config, synthetic_preset
 
-
 validate(config, schema="../schemas/config.schema.yaml")
 
 RESULTS = pipeline.results_dir(config)
@@ -36,6 +35,11 @@ def K_of(name):
     return spot_config(config, name).K
 
 
+def readers_root(wildcards):
+    """The folder the readers (and the synthetic generator) work in."""
+    return SYN_DATA if SYNTHETIC else pipeline.data_root(config)
+
+
 def frames_input(wildcards):
     """What a per-video job waits for: the generating job's output, or the frames themselves."""
     source = SOURCE[wildcards.video]
@@ -59,12 +63,17 @@ def stage2_store(video):
 def annotation_inputs():
     """Workbook(s) and frames folders the readers read."""
     if SYNTHETIC:
-        return {"workbook": f"{SYN_DATA}/{synthetic_workbook_name()}", "frames": synthetic_outputs()}
+        return {
+            "workbook": f"{SYN_DATA}/{synthetic_workbook_name()}",
+            "frames": synthetic_outputs(),
+        }
     root = pipeline.data_root(config)
     if DATASET == "casme2":
         book = [f"{root}/{config['datasets']['casme2']['workbook']}"]
     elif DATASET == "samm_lv":
-        book = sorted(glob_wildcards_free(root, config["datasets"]["samm_lv"]["workbook_glob"]))
+        book = sorted(
+            glob_wildcards_free(root, config["datasets"]["samm_lv"]["workbook_glob"])
+        )
     else:
         sheet = config["datasets"]["sheet"]
         book = [f"{root}/{sheet['videos']}", f"{root}/{sheet['ground_truth']}"]

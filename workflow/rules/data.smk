@@ -17,8 +17,13 @@ if SYNTHETIC:
         output:
             frames=SYN_FRAMES_OUT,
             truth=f"{RESULTS}/generated/{{subject}}.csv",
+        log:
+            f"{RESULTS}/logs/synthetic_subject/{{subject}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/synthetic_subject/{{subject}}.tsv"
+        threads: config["threads"]["generate"]
         params:
-            data_root=SYN_DATA,
+            data_root=readers_root,
             subject_index=lambda wildcards: SUBJECT_INDEX[wildcards.subject],
             # Only what shapes this subject's frames: the subject count is left out, so
             # adding a subject regenerates nothing else.
@@ -27,11 +32,8 @@ if SYNTHETIC:
             fps=config["datasets"][LAYOUT]["fps"],
             face_size=config["preprocess"]["face_size"],
             seed=config["seed"],
-        log:
-            f"{RESULTS}/logs/synthetic_subject/{{subject}}.log",
-        benchmark:
-            f"{RESULTS}/benchmarks/synthetic_subject/{{subject}}.tsv"
-        threads: config["threads"]["generate"]
+        conda:
+            "../../envs/preprocess.yaml"
         script:
             "../scripts/synthetic_subject.py"
 
@@ -41,11 +43,13 @@ if SYNTHETIC:
         output:
             workbook=f"{SYN_DATA}/{synthetic_workbook_name()}",
             csv=f"{SYN_DATA}/ground_truth.csv",
-        params:
-            layout=LAYOUT,
-            data_root=SYN_DATA,
         log:
             f"{RESULTS}/logs/synthetic_workbook.log",
+        params:
+            layout=LAYOUT,
+            data_root=readers_root,
+        conda:
+            "../../envs/preprocess.yaml"
         script:
             "../scripts/synthetic_workbook.py"
 
@@ -56,11 +60,13 @@ rule annotations:
     output:
         videos=f"{RESULTS}/videos.csv",
         annotations=f"{RESULTS}/annotations.csv",
-    params:
-        reader=READER,
-        data_root=SYN_DATA if SYNTHETIC else config["data_root"],
-        reader_cfg=config["datasets"][READER],
     log:
         f"{RESULTS}/logs/annotations.log",
+    params:
+        reader=READER,
+        data_root=readers_root,
+        reader_cfg=config["datasets"][READER],
+    conda:
+        "../../envs/preprocess.yaml"
     script:
         "../scripts/annotations.py"

@@ -17,5 +17,7 @@ rule evaluate:
         per_video=f"{RESULTS}/evaluation/per_video.csv",
     log:
         f"{RESULTS}/logs/evaluate.log",
+    conda:
+        "../../envs/model.yaml"
     script:
         "../scripts/evaluate.py"

@@ -7,14 +7,16 @@ rule landmarks:
         frames=frames_input,
     output:
         f"{RESULTS}/landmarks/{{video}}.json",
+    log:
+        f"{RESULTS}/logs/landmarks/{{video}}.log",
+    threads: config["threads"]["landmarks"]
     params:
         source=lambda wildcards: SOURCE[wildcards.video],
         fingerprint=frames_fingerprint,
         search_frames=config["preprocess"]["landmarks"]["search_frames"],
         upsample=config["preprocess"]["landmarks"]["upsample"],
-    log:
-        f"{RESULTS}/logs/landmarks/{{video}}.log",
-    threads: config["threads"]["landmarks"]
+    conda:
+        "../../envs/preprocess.yaml"
     script:
         "../scripts/landmarks.py"
 
@@ -25,16 +27,18 @@ rule faces:
         landmarks=f"{RESULTS}/landmarks/{{video}}.json",
     output:
         directory(f"{RESULTS}/faces/{{video}}.zarr"),
-    params:
-        source=lambda wildcards: SOURCE[wildcards.video],
-        fingerprint=frames_fingerprint,
-        size=config["preprocess"]["face_size"],
-        chunk=config["preprocess"]["chunk_frames"],
     log:
         f"{RESULTS}/logs/faces/{{video}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/faces/{{video}}.tsv"
     threads: config["threads"]["faces"]
+    params:
+        source=lambda wildcards: SOURCE[wildcards.video],
+        fingerprint=frames_fingerprint,
+        size=config["preprocess"]["face_size"],
+        chunk=config["preprocess"]["chunk_frames"],
+    conda:
+        "../../envs/preprocess.yaml"
     script:
         "../scripts/faces.py"
 
@@ -44,12 +48,6 @@ rule stage1_features:
         faces=f"{RESULTS}/faces/{{video}}.zarr",
     output:
         directory(f"{RESULTS}/features/stage1/K{{K}}/{{video}}.zarr"),
-    params:
-        kind="skip",
-        step=lambda wildcards: int(wildcards.K),
-        flow=flow_params(),
-        features=config["preprocess"]["features"],
-        chunk=config["preprocess"]["chunk_frames"],
     log:
         f"{RESULTS}/logs/stage1_features/K{{K}}/{{video}}.log",
     benchmark:
@@ -57,6 +55,14 @@ rule stage1_features:
     wildcard_constraints:
         K=r"\d+",
     threads: config["threads"]["flow"]
+    params:
+        kind="skip",
+        step=lambda wildcards: int(wildcards.K),
+        flow=flow_params(),
+        features=config["preprocess"]["features"],
+        chunk=config["preprocess"]["chunk_frames"],
+    conda:
+        "../../envs/preprocess.yaml"
     script:
         "../scripts/flow_features.py"
 
@@ -66,16 +72,18 @@ rule stage2_features:
         faces=f"{RESULTS}/faces/{{video}}.zarr",
     output:
         directory(f"{RESULTS}/features/stage2/{{video}}.zarr"),
+    log:
+        f"{RESULTS}/logs/stage2_features/{{video}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/stage2_features/{{video}}.tsv"
+    threads: config["threads"]["flow"]
     params:
         kind="stride",
         step=config["preprocess"]["stage2_stride"],
         flow=flow_params(),
         features=config["preprocess"]["features"],
         chunk=config["preprocess"]["chunk_frames"],
-    log:
-        f"{RESULTS}/logs/stage2_features/{{video}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/stage2_features/{{video}}.tsv"
-    threads: config["threads"]["flow"]
+    conda:
+        "../../envs/preprocess.yaml"
     script:
         "../scripts/flow_features.py"

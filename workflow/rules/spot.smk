@@ -12,16 +12,18 @@ rule spot:
         step1=f"{RESULTS}/spotting/{{config}}/{{subject}}/step1.csv",
         step2=f"{RESULTS}/spotting/{{config}}/{{subject}}/step2.csv",
         scores=f"{RESULTS}/spotting/{{config}}/{{subject}}/scores.csv",
-    params:
-        test_videos=test_videos,
-        spot=spot_settings,
-        stride=config["preprocess"]["stage2_stride"],
-        device=config["device"],
     log:
         f"{RESULTS}/logs/spot/{{config}}/{{subject}}.log",
     threads: config["threads"]["spot"]
     resources:
         gpu=1,
+    params:
+        test_videos=test_videos,
+        spot=spot_settings,
+        stride=config["preprocess"]["stage2_stride"],
+        device=config["device"],
+    conda:
+        "../../envs/model.yaml"
     script:
         "../scripts/spot.py"
 
@@ -31,11 +33,13 @@ rule classical:
         stage1=test_stage1,
     output:
         f"{RESULTS}/spotting/{{config}}/{{subject}}/classical.csv",
-    params:
-        test_videos=test_videos,
-        spot=spot_settings,
     log:
         f"{RESULTS}/logs/classical/{{config}}/{{subject}}.log",
     threads: 1
+    params:
+        test_videos=test_videos,
+        spot=spot_settings,
+    conda:
+        "../../envs/model.yaml"
     script:
         "../scripts/classical.py"

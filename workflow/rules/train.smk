@@ -10,6 +10,13 @@ rule train_apex:
         model=f"{RESULTS}/models/{{config}}/{{subject}}/apex.pt",
         losses=f"{RESULTS}/models/{{config}}/{{subject}}/apex_losses.csv",
         used=f"{RESULTS}/models/{{config}}/{{subject}}/apex_config.yaml",
+    log:
+        f"{RESULTS}/logs/train_apex/{{config}}/{{subject}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_apex/{{config}}/{{subject}}.tsv"
+    threads: config["threads"]["train"]
+    resources:
+        gpu=1,
     params:
         videos=training_videos,
         held_out=lambda wildcards: wildcards.subject,
@@ -18,13 +25,8 @@ rule train_apex:
         features=config["preprocess"]["features"],
         seed=config["seed"],
         device=config["device"],
-    log:
-        f"{RESULTS}/logs/train_apex/{{config}}/{{subject}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/train_apex/{{config}}/{{subject}}.tsv"
-    threads: config["threads"]["train"]
-    resources:
-        gpu=1,
+    conda:
+        "../../envs/model.yaml"
     script:
         "../scripts/train_apex.py"
 
@@ -37,6 +39,13 @@ rule train_interval:
         model=f"{RESULTS}/models/{{config}}/{{subject}}/interval.pt",
         losses=f"{RESULTS}/models/{{config}}/{{subject}}/interval_losses.csv",
         used=f"{RESULTS}/models/{{config}}/{{subject}}/interval_config.yaml",
+    log:
+        f"{RESULTS}/logs/train_interval/{{config}}/{{subject}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_interval/{{config}}/{{subject}}.tsv"
+    threads: config["threads"]["train"]
+    resources:
+        gpu=1,
     params:
         videos=training_videos,
         held_out=lambda wildcards: wildcards.subject,
@@ -46,12 +55,7 @@ rule train_interval:
         features=config["preprocess"]["features"],
         seed=config["seed"],
         device=config["device"],
-    log:
-        f"{RESULTS}/logs/train_interval/{{config}}/{{subject}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/train_interval/{{config}}/{{subject}}.tsv"
-    threads: config["threads"]["train"]
-    resources:
-        gpu=1,
+    conda:
+        "../../envs/model.yaml"
     script:
         "../scripts/train_interval.py"

@@ -1,5 +1,10 @@
 """Adapter: rule annotations -> tsmsnet.steps.data.annotation_tables."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821 (this checkout)
+
 from tsmsnet.steps.data import annotation_tables
 from tsmsnet.steps.runner import run_step
 

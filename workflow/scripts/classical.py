@@ -1,5 +1,10 @@
 """Adapter: rule classical -> tsmsnet.steps.spot.classical_fold."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821 (this checkout)
+
 from tsmsnet.steps.runner import run_step
 from tsmsnet.steps.spot import classical_fold
 

@@ -1,6 +1,10 @@
 """Adapter: rule evaluate -> tsmsnet.steps.evaluate.evaluate_dataset."""
 
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821 (this checkout)
+
 
 from tsmsnet.steps.evaluate import evaluate_dataset
 from tsmsnet.steps.runner import run_step

@@ -1,5 +1,10 @@
 """Adapter: rule faces -> tsmsnet.steps.preprocess.faces."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821 (this checkout)
+
 from tsmsnet.steps.preprocess import faces
 from tsmsnet.steps.runner import run_step
 

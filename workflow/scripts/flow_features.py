@@ -1,5 +1,10 @@
 """Adapter: rules stage1_features and stage2_features -> tsmsnet.steps.preprocess.flow_features."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821 (this checkout)
+
 from tsmsnet.steps.preprocess import flow_features
 from tsmsnet.steps.runner import run_step
 

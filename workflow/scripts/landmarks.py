@@ -1,5 +1,10 @@
 """Adapter: rule landmarks -> tsmsnet.steps.preprocess.landmarks."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821 (this checkout)
+
 from tsmsnet.steps.preprocess import landmarks
 from tsmsnet.steps.runner import run_step
 

@@ -1,5 +1,10 @@
 """Adapter: rule synthetic_subject -> tsmsnet.steps.data.synthetic_subject."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821 (this checkout)
+
 from tsmsnet.steps.data import synthetic_subject
 from tsmsnet.steps.runner import run_step
 

@@ -45,5 +45,7 @@ def evaluate_dataset(
     write_logs(out_dir, truth, results, folds, primary="step2", config_types=config_types)
     for method, pred in results.items():
         overall = evaluate(truth, pred)["overall"]
-        log(f"{method}: N={overall['N']} TP={overall['TP']} M={overall['M']} F1={overall['F1']:.4f}")
+        log(
+            f"{method}: N={overall['N']} TP={overall['TP']} M={overall['M']} F1={overall['F1']:.4f}"
+        )
     return results

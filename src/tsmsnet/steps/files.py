@@ -1,4 +1,4 @@
-"""Write-aside-then-rename for small outputs, so a killed job never leaves a complete-looking file."""
+"""Write aside, then rename: a killed job never leaves a complete-looking small output."""
 
 from __future__ import annotations
 

@@ -31,7 +31,9 @@ def _predictions(video: str, kind: str, intervals: np.ndarray, first_frame: int)
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PREDICTION_COLUMNS)
+    return (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PREDICTION_COLUMNS)
+    )
 
 
 def spot_fold(
@@ -59,7 +61,10 @@ def spot_fold(
 
     dev = pick_device(device)
     apex, _ = load_checkpoint(apex_model, dev)
-    interval, _ = load_checkpoint(interval_model, dev)
+    interval, payload = load_checkpoint(interval_model, dev)
+    stage2_trained = bool(payload["losses"])
+    if not stage2_trained:
+        log("WARNING: stage 2 was not trained in this fold (no positive windows): no fusion")
     K, L, P, kind = int(spot["K"]), int(spot["L"]), float(spot["P"]), spot["type"]
     step1, step2, curves = [], [], []
     for video, s1_path, s2_path in zip(test_videos, stage1, stage2, strict=True):
@@ -67,10 +72,16 @@ def spot_fold(
         first, n_frames = int(s1.attrs["first_frame"]), int(s1.attrs["n_frames"])
         scores = apex_scores(apex, s1, dev, block)
         proposals = find_proposals(scores, K, P, n_frames)
-        labels = classify_proposals(interval, s2, proposals, L, stride, dev)
+        labels = (
+            classify_proposals(interval, s2, proposals, L, stride, dev)
+            if stage2_trained
+            else np.zeros(len(proposals), dtype=np.int64)
+        )
         merged = merge(proposals, labels, K)
-        log(f"{video}: {len(proposals)} proposals, {int(labels.sum())} kept by stage 2, "
-            f"{len(merged)} after merge")
+        log(
+            f"{video}: {len(proposals)} proposals, {int(labels.sum())} kept by stage 2, "
+            f"{len(merged)} after merge"
+        )
         step1.append(_predictions(video, kind, proposals, first))
         step2.append(_predictions(video, kind, merged, first))
         curves.append(

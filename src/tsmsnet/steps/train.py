@@ -29,7 +29,15 @@ def fold_items(
     for video, store in zip(videos, stores, strict=True):
         first = int(open_store(store).attrs["first_frame"])
         rows = truth[truth["video"] == video]
-        items.append((store, [(int(a) - first, int(b) - first) for a, b in zip(rows["onset"], rows["offset"], strict=True)]))
+        items.append(
+            (
+                store,
+                [
+                    (int(a) - first, int(b) - first)
+                    for a, b in zip(rows["onset"], rows["offset"], strict=True)
+                ],
+            )
+        )
     return items
 
 
@@ -69,8 +77,15 @@ def train_apex_fold(
     extra = {"held_out": held_out, "videos": videos, "spot": spot, "seed": seed}
     save_checkpoint(model_out, model, net_cfg, train, losses, extra)
     write_losses_csv(losses_out, losses)
-    _record(used_out, spot=spot, train=train, features=features, seed=seed, held_out=held_out,
-            videos=videos)
+    _record(
+        used_out,
+        spot=spot,
+        train=train,
+        features=features,
+        seed=seed,
+        held_out=held_out,
+        videos=videos,
+    )
 
 
 def train_interval_fold(
@@ -110,5 +125,13 @@ def train_interval_fold(
     extra = {"held_out": held_out, "videos": videos, "spot": spot, "seed": seed}
     save_checkpoint(model_out, model, net_cfg, train, losses, extra)
     write_losses_csv(losses_out, losses)
-    _record(used_out, spot=spot, train=train, features=features, seed=seed, held_out=held_out,
-            videos=videos, stride=stride)
+    _record(
+        used_out,
+        spot=spot,
+        train=train,
+        features=features,
+        seed=seed,
+        held_out=held_out,
+        videos=videos,
+        stride=stride,
+    )

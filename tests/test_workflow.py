@@ -1,0 +1,145 @@
+"""End to end through the real snakemake CLI on the tiny presets, and what reruns when.
+
+Each incremental case changes real inputs (config values, workbook cells, frame bytes) on a
+copy of a finished run and counts the jobs a dry run schedules per rule.
+"""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import zarr
+
+from tests.workflow_helpers import clone_run, counts, make_project, scheduled, snakemake
+
+pytestmark = pytest.mark.workflow
+
+TINY = ("--configfile", "tests/configs/tiny.yaml")
+PREPROCESS = {"landmarks", "faces", "stage1_features", "stage2_features"}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """The tiny CAS-layout preset run end to end once; tests mutate copies of it."""
+    project = make_project(tmp_path_factory.mktemp("tiny") / "project")
+    snakemake(project, "--cores", "2", *TINY)
+    return project
+
+
+def test_tiny_run_writes_stores_and_metrics(tiny_run, cfg):
+    res = tiny_run / "results" / "synthetic"
+    videos = pd.read_csv(res / "videos.csv", dtype={"video": str})
+    assert len(videos) == 3 and set(videos["subject"]) == {"s15", "s16", "s17"}
+    n = int(videos["n_frames"].iloc[0])
+    faces = zarr.open_array(res / "faces" / "s15_0101.zarr", mode="r")
+    assert faces.shape == (n, 128, 128) and faces.dtype == np.uint8
+    for name, K in (("cas_micro", 12), ("cas_macro", 31)):
+        assert cfg["configs"][name]["K"] == K
+        s1 = zarr.open_array(res / "features" / "stage1" / f"K{K}" / "s15_0101.zarr", mode="r")
+        assert s1.shape == (n - K, 3, 42, 42) and s1.dtype == np.float16
+    s2 = zarr.open_array(res / "features" / "stage2" / "s15_0101.zarr", mode="r")
+    assert s2.shape == (n // 4 - 1, 3, 42, 42)
+    metrics = json.loads((res / "evaluation" / "metrics.json").read_text())
+    assert set(metrics) == {"macro", "micro", "overall"}
+    truth = pd.read_csv(res / "annotations.csv")
+    assert metrics["overall"]["M"] == len(truth)
+    for subject in ("s15", "s16", "s17"):
+        assert (res / "models" / "cas_micro" / subject / "apex.pt").is_file()
+
+
+def test_unchanged_rerun_schedules_nothing(tiny_run):
+    assert scheduled(tiny_run, *TINY) == []
+
+
+def test_adding_a_subject_reruns_its_videos_and_the_folds(tiny_run, tmp_path):
+    project = clone_run(tiny_run, tmp_path / "p")
+    jobs = scheduled(project, *TINY, "--config", "synthetic={presets: {tiny: {subjects: 4}}}")
+    c = counts(jobs)
+    for rule in ("synthetic_subject", "landmarks", "faces", "stage2_features"):
+        assert c[rule] == 1, (rule, c)
+    assert {wc["video"] for rule, wc in jobs if rule in PREPROCESS} == {"s18_0101"}
+    assert c["stage1_features"] == 2  # one store per K
+    assert c["classical"] == 2  # only the new subject's fold, per config
+    for rule in ("train_apex", "train_interval", "spot"):
+        assert c[rule] == 8, (rule, c)  # 4 folds x 2 configs: every fold's training set grew
+
+
+def test_changing_K_of_one_config_reruns_only_its_stores_and_folds(tiny_run, tmp_path):
+    project = clone_run(tiny_run, tmp_path / "p")
+    jobs = scheduled(project, *TINY, "--config", "configs={cas_micro: {K: 10}}")
+    c = counts(jobs)
+    assert c["stage1_features"] == 3
+    assert {wc["K"] for rule, wc in jobs if rule == "stage1_features"} == {"10"}
+    assert c["landmarks"] == c["faces"] == c["stage2_features"] == 0
+    fold_configs = {wc["config"] for rule, wc in jobs if "config" in wc}
+    assert fold_configs == {"cas_micro"}
+
+
+def test_editing_one_annotation_row_reruns_no_preprocessing(tiny_run, tmp_path):
+    project = clone_run(tiny_run, tmp_path / "p")
+    book_path = project / "results/synthetic/data/CAS(ME)^2code_final.xlsx"
+    book = openpyxl.load_workbook(book_path)
+    sheet = book["CASFEcode_final"]
+    sheet.cell(row=1, column=3).value = int(sheet.cell(row=1, column=3).value) + 1  # onset
+    book.save(book_path)
+    c = counts(scheduled(project, *TINY))
+    assert c["annotations"] == 1
+    assert not any(c[rule] for rule in PREPROCESS), c
+    assert c["train_apex"] == 6 and c["evaluate"] == 1
+
+
+@pytest.fixture(scope="module")
+def casme2_copy_run(tiny_run, tmp_path_factory):
+    """The tiny data as a CAS(ME)^2 copy (path with a space and non-ASCII), read as real data."""
+    root = tmp_path_factory.mktemp("real") / "CAS(ME)² copy"
+    import shutil
+
+    shutil.copytree(tiny_run / "results/synthetic/data", root)
+    project = make_project(tmp_path_factory.mktemp("casme2") / "project")
+    args = (*TINY, "--config", "dataset=casme2", f"data_root={root}")
+    snakemake(project, "--cores", "2", *args)
+    return project, root, args
+
+
+def test_casme2_layout_copy_runs_end_to_end(casme2_copy_run):
+    project, _, _ = casme2_copy_run
+    metrics = json.loads((project / "results/casme2/evaluation/metrics.json").read_text())
+    assert metrics["overall"]["M"] > 0
+    assert scheduled(project, *casme2_copy_run[2]) == []
+
+
+def test_changing_one_videos_frames_reruns_only_that_video(casme2_copy_run, tmp_path):
+    project, root, args = casme2_copy_run
+    frame = root / "rawpic" / "s16" / "16_0101disgustingteeth" / "img20.jpg"
+    image = cv2.imdecode(np.fromfile(frame, np.uint8), cv2.IMREAD_GRAYSCALE)
+    ok, data = cv2.imencode(".jpg", 255 - image)
+    assert ok
+    original = frame.read_bytes()
+    try:
+        frame.write_bytes(data.tobytes())
+        jobs = scheduled(project, *args)
+    finally:
+        frame.write_bytes(original)
+    pre = [(rule, wc["video"]) for rule, wc in jobs if rule in PREPROCESS]
+    assert {video for _, video in pre} == {"s16_0101"}
+    assert counts(jobs)["stage1_features"] == 2 and counts(jobs)["annotations"] == 0
+
+
+def test_samm_layout_preset_runs_end_to_end(tmp_path, cfg):
+    project = make_project(tmp_path / "project")
+    snakemake(project, "--cores", "2", "--configfile", "tests/configs/samm_tiny.yaml")
+    res = project / "results" / "synthetic"
+    videos = pd.read_csv(res / "videos.csv", dtype={"video": str, "subject": str})
+    assert set(videos["fps"]) == {cfg["datasets"]["samm_lv"]["fps"]}
+    assert videos["video"].tolist() == ["006_1", "007_1", "008_1"]
+    n = int(videos["n_frames"].iloc[0])
+    for name in ("samm_micro", "samm_macro"):
+        K = cfg["configs"][name]["K"]
+        store = zarr.open_array(res / f"features/stage1/K{K}/006_1.zarr", mode="r")
+        assert store.shape == (n - K, 3, 42, 42)
+    assert (res / "evaluation" / "metrics.json").is_file()
