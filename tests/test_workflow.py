@@ -56,9 +56,16 @@ def test_unchanged_rerun_schedules_nothing(tiny_run):
     assert scheduled(tiny_run, *TINY) == []
 
 
+def override(project, name: str, text: str) -> tuple[str, str]:
+    """One more --configfile, merged over the tiny overrides."""
+    (project / name).write_text(text)
+    return ("--configfile", "tests/configs/tiny.yaml", name)
+
+
 def test_adding_a_subject_reruns_its_videos_and_the_folds(tiny_run, tmp_path):
     project = clone_run(tiny_run, tmp_path / "p")
-    jobs = scheduled(project, *TINY, "--config", "synthetic={presets: {tiny: {subjects: 4}}}")
+    args = override(project, "more.yaml", "synthetic: {presets: {tiny: {subjects: 4}}}\n")
+    jobs = scheduled(project, *args)
     c = counts(jobs)
     for rule in ("synthetic_subject", "landmarks", "faces", "stage2_features"):
         assert c[rule] == 1, (rule, c)
@@ -71,7 +78,7 @@ def test_adding_a_subject_reruns_its_videos_and_the_folds(tiny_run, tmp_path):
 
 def test_changing_K_of_one_config_reruns_only_its_stores_and_folds(tiny_run, tmp_path):
     project = clone_run(tiny_run, tmp_path / "p")
-    jobs = scheduled(project, *TINY, "--config", "configs={cas_micro: {K: 10}}")
+    jobs = scheduled(project, *override(project, "k.yaml", "configs: {cas_micro: {K: 10}}\n"))
     c = counts(jobs)
     assert c["stage1_features"] == 3
     assert {wc["K"] for rule, wc in jobs if rule == "stage1_features"} == {"10"}

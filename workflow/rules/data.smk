@@ -21,6 +21,8 @@ if SYNTHETIC:
             f"{RESULTS}/logs/synthetic_subject/{{subject}}.log",
         benchmark:
             f"{RESULTS}/benchmarks/synthetic_subject/{{subject}}.tsv"
+        conda:
+            "../../envs/preprocess.yaml"
         threads: config["threads"]["generate"]
         params:
             data_root=readers_root,
@@ -32,8 +34,6 @@ if SYNTHETIC:
             fps=config["datasets"][LAYOUT]["fps"],
             face_size=config["preprocess"]["face_size"],
             seed=config["seed"],
-        conda:
-            "../../envs/preprocess.yaml"
         script:
             "../scripts/synthetic_subject.py"
 
@@ -45,11 +45,11 @@ if SYNTHETIC:
             csv=f"{SYN_DATA}/ground_truth.csv",
         log:
             f"{RESULTS}/logs/synthetic_workbook.log",
+        conda:
+            "../../envs/preprocess.yaml"
         params:
             layout=LAYOUT,
             data_root=readers_root,
-        conda:
-            "../../envs/preprocess.yaml"
         script:
             "../scripts/synthetic_workbook.py"
 
@@ -62,11 +62,11 @@ rule annotations:
         annotations=f"{RESULTS}/annotations.csv",
     log:
         f"{RESULTS}/logs/annotations.log",
+    conda:
+        "../../envs/preprocess.yaml"
     params:
         reader=READER,
         data_root=readers_root,
         reader_cfg=config["datasets"][READER],
-    conda:
-        "../../envs/preprocess.yaml"
     script:
         "../scripts/annotations.py"

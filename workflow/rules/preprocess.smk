@@ -9,14 +9,14 @@ rule landmarks:
         f"{RESULTS}/landmarks/{{video}}.json",
     log:
         f"{RESULTS}/logs/landmarks/{{video}}.log",
+    conda:
+        "../../envs/preprocess.yaml"
     threads: config["threads"]["landmarks"]
     params:
         source=lambda wildcards: SOURCE[wildcards.video],
         fingerprint=frames_fingerprint,
         search_frames=config["preprocess"]["landmarks"]["search_frames"],
         upsample=config["preprocess"]["landmarks"]["upsample"],
-    conda:
-        "../../envs/preprocess.yaml"
     script:
         "../scripts/landmarks.py"
 
@@ -31,14 +31,14 @@ rule faces:
         f"{RESULTS}/logs/faces/{{video}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/faces/{{video}}.tsv"
+    conda:
+        "../../envs/preprocess.yaml"
     threads: config["threads"]["faces"]
     params:
         source=lambda wildcards: SOURCE[wildcards.video],
         fingerprint=frames_fingerprint,
         size=config["preprocess"]["face_size"],
         chunk=config["preprocess"]["chunk_frames"],
-    conda:
-        "../../envs/preprocess.yaml"
     script:
         "../scripts/faces.py"
 
@@ -54,6 +54,8 @@ rule stage1_features:
         f"{RESULTS}/benchmarks/stage1_features/K{{K}}/{{video}}.tsv"
     wildcard_constraints:
         K=r"\d+",
+    conda:
+        "../../envs/preprocess.yaml"
     threads: config["threads"]["flow"]
     params:
         kind="skip",
@@ -61,8 +63,6 @@ rule stage1_features:
         flow=flow_params(),
         features=config["preprocess"]["features"],
         chunk=config["preprocess"]["chunk_frames"],
-    conda:
-        "../../envs/preprocess.yaml"
     script:
         "../scripts/flow_features.py"
 
@@ -76,6 +76,8 @@ rule stage2_features:
         f"{RESULTS}/logs/stage2_features/{{video}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/stage2_features/{{video}}.tsv"
+    conda:
+        "../../envs/preprocess.yaml"
     threads: config["threads"]["flow"]
     params:
         kind="stride",
@@ -83,7 +85,5 @@ rule stage2_features:
         flow=flow_params(),
         features=config["preprocess"]["features"],
         chunk=config["preprocess"]["chunk_frames"],
-    conda:
-        "../../envs/preprocess.yaml"
     script:
         "../scripts/flow_features.py"

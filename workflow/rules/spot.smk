@@ -14,6 +14,8 @@ rule spot:
         scores=f"{RESULTS}/spotting/{{config}}/{{subject}}/scores.csv",
     log:
         f"{RESULTS}/logs/spot/{{config}}/{{subject}}.log",
+    conda:
+        "../../envs/model.yaml"
     threads: config["threads"]["spot"]
     resources:
         gpu=1,
@@ -22,8 +24,6 @@ rule spot:
         spot=spot_settings,
         stride=config["preprocess"]["stage2_stride"],
         device=config["device"],
-    conda:
-        "../../envs/model.yaml"
     script:
         "../scripts/spot.py"
 
@@ -35,11 +35,11 @@ rule classical:
         f"{RESULTS}/spotting/{{config}}/{{subject}}/classical.csv",
     log:
         f"{RESULTS}/logs/classical/{{config}}/{{subject}}.log",
+    conda:
+        "../../envs/model.yaml"
     threads: 1
     params:
         test_videos=test_videos,
         spot=spot_settings,
-    conda:
-        "../../envs/model.yaml"
     script:
         "../scripts/classical.py"

@@ -14,6 +14,8 @@ rule train_apex:
         f"{RESULTS}/logs/train_apex/{{config}}/{{subject}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train_apex/{{config}}/{{subject}}.tsv"
+    conda:
+        "../../envs/model.yaml"
     threads: config["threads"]["train"]
     resources:
         gpu=1,
@@ -25,8 +27,6 @@ rule train_apex:
         features=config["preprocess"]["features"],
         seed=config["seed"],
         device=config["device"],
-    conda:
-        "../../envs/model.yaml"
     script:
         "../scripts/train_apex.py"
 
@@ -43,6 +43,8 @@ rule train_interval:
         f"{RESULTS}/logs/train_interval/{{config}}/{{subject}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train_interval/{{config}}/{{subject}}.tsv"
+    conda:
+        "../../envs/model.yaml"
     threads: config["threads"]["train"]
     resources:
         gpu=1,
@@ -55,7 +57,5 @@ rule train_interval:
         features=config["preprocess"]["features"],
         seed=config["seed"],
         device=config["device"],
-    conda:
-        "../../envs/model.yaml"
     script:
         "../scripts/train_interval.py"
