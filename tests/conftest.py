@@ -21,3 +21,16 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is absent")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """The tiny CAS-layout preset run end to end once per session through the snakemake CLI.
+
+    Read-only for tests: a test that changes inputs works on `clone_run(tiny_run, ...)`.
+    """
+    from tests.workflow_helpers import TINY, make_project, snakemake
+
+    project = make_project(tmp_path_factory.mktemp("tiny") / "project")
+    snakemake(project, "--cores", "2", *TINY)
+    return project

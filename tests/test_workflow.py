@@ -15,20 +15,11 @@ import pandas as pd
 import pytest
 import zarr
 
-from tests.workflow_helpers import clone_run, counts, make_project, scheduled, snakemake
+from tests.workflow_helpers import TINY, clone_run, counts, make_project, scheduled, snakemake
 
 pytestmark = pytest.mark.workflow
 
-TINY = ("--configfile", "tests/configs/tiny.yaml")
 PREPROCESS = {"landmarks", "faces", "stage1_features", "stage2_features"}
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """The tiny CAS-layout preset run end to end once; tests mutate copies of it."""
-    project = make_project(tmp_path_factory.mktemp("tiny") / "project")
-    snakemake(project, "--cores", "2", *TINY)
-    return project
 
 
 def test_tiny_run_writes_stores_and_metrics(tiny_run, cfg):

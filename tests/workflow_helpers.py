@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tsmsnet.config import REPO_ROOT
 
+TINY = ("--configfile", "tests/configs/tiny.yaml")
 PROJECT_FILES = ["Snakefile", "config.yaml", "workflow", "profiles", "envs", "tests/configs"]
 
 

@@ -45,6 +45,7 @@ if SYNTHETIC:
             csv=f"{SYN_DATA}/ground_truth.csv",
         log:
             f"{RESULTS}/logs/synthetic_workbook.log",
+        threads: 1
         conda:
             "../../envs/preprocess.yaml"
         params:
@@ -62,6 +63,7 @@ rule annotations:
         annotations=f"{RESULTS}/annotations.csv",
     log:
         f"{RESULTS}/logs/annotations.log",
+    threads: 1
     conda:
         "../../envs/preprocess.yaml"
     params:

@@ -17,6 +17,7 @@ rule evaluate:
         per_video=f"{RESULTS}/evaluation/per_video.csv",
     log:
         f"{RESULTS}/logs/evaluate.log",
+    threads: 1
     conda:
         "../../envs/model.yaml"
     script:
