@@ -1,4 +1,9 @@
-"""Optical flow between two aligned grey faces: TV-L1 (the method's) or DIS (quick looks)."""
+"""Optical flow between two aligned grey faces: TV-L1 (the method's) or DIS (quick looks).
+
+Methods: ``tvl1`` (OpenCV contrib Dual TV-L1, one pair at a time), ``tvl1_torch`` (the same
+algorithm and parameters in PyTorch, many pairs at once, on a CUDA GPU when there is one; it
+reads the ``tvl1`` section of the config) and ``dis`` (OpenCV DIS).
+"""
 
 from __future__ import annotations
 
@@ -29,7 +34,11 @@ DIS_PRESETS = {
 
 
 class FlowFn:
-    """callable(prev, next) -> (H, W, 2) float32 flow; remembers method and params for attrs."""
+    """callable(prev, next) -> (H, W, 2) float32 flow; remembers method and params for attrs.
+
+    ``calc_many(prevs, nexts)`` takes blocks of pairs, (B, H, W) each, and returns (B, H, W, 2)
+    float32 flows; methods that solve pairs together (tvl1_torch) do so, the others loop.
+    """
 
     def __init__(self, method: str, params: dict, algo):
         self.method = method
@@ -37,11 +46,32 @@ class FlowFn:
         self._algo = algo
 
     def __call__(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
+        return self.calc(prev, nxt)
+
+    def calc(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
+        """Flow from prev to next, (H, W) grey frames -> (H, W, 2) float32."""
         flow = self._algo.calc(prev, nxt, None)
         return np.asarray(flow, dtype=np.float32)
 
+    def calc_many(self, prevs, nexts) -> np.ndarray:
+        """Flows of pairs (prevs[i], nexts[i]): two (B, H, W) stacks -> (B, H, W, 2) float32."""
+        prevs, nexts = np.asarray(prevs), np.asarray(nexts)
+        if prevs.ndim != 3 or prevs.shape != nexts.shape:
+            raise ValueError(
+                f"calc_many takes two (B, H, W) stacks of equal shape, got {prevs.shape}"
+                f" and {nexts.shape}"
+            )
+        batched = getattr(self._algo, "calc_many", None)
+        if batched is not None:
+            return np.asarray(batched(prevs, nexts), dtype=np.float32)
+        out = np.empty(prevs.shape + (2,), dtype=np.float32)
+        for i in range(len(prevs)):
+            out[i] = self.calc(prevs[i], nexts[i])
+        return out
 
-def _tvl1(params: dict):
+
+def check_tvl1_params(params: dict) -> None:
+    """ConfigError unless `params` has exactly the TV-L1 keys (config.yaml preprocess.flow.tvl1)."""
     missing = [k for k in TVL1_PARAMS if k not in params]
     unknown = [k for k in params if k not in TVL1_PARAMS]
     if missing or unknown:
@@ -49,6 +79,10 @@ def _tvl1(params: dict):
             f"preprocess.flow.tvl1: missing {missing or 'nothing'}, unknown {unknown or 'nothing'};"
             f" expected exactly {', '.join(TVL1_PARAMS)}"
         )
+
+
+def _tvl1(params: dict, device):
+    check_tvl1_params(params)
     p = params
     return cv2.optflow.DualTVL1OpticalFlow_create(
         float(p["tau"]),
@@ -66,7 +100,7 @@ def _tvl1(params: dict):
     )
 
 
-def _dis(params: dict):
+def _dis(params: dict, device):
     preset = params.get("preset")
     if preset not in DIS_PRESETS:
         raise ConfigError(
@@ -75,21 +109,43 @@ def _dis(params: dict):
     return cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
 
 
-_METHODS = {"tvl1": _tvl1, "dis": _dis}
+def _tvl1_torch(params: dict, device):
+    from tsmsnet.preprocess.tvl1_torch import TorchTVL1
+
+    return TorchTVL1(params, device=device)
 
 
-def make_flow(method: str, params: dict, threads: int) -> FlowFn:
-    """Flow function for `method` with `params` (config.yaml preprocess.flow.<method>).
+_METHODS = {"tvl1": _tvl1, "dis": _dis, "tvl1_torch": _tvl1_torch}
+# Which config section (preprocess.flow.<section>) holds each method's parameters.
+_PARAMS_SECTION = {"tvl1": "tvl1", "dis": "dis", "tvl1_torch": "tvl1"}
 
-    Sets OpenCV's thread count for this process: the job's declared threads, no more.
+
+def params_section(method: str) -> str:
+    """Name of the preprocess.flow section with `method`'s parameters (tvl1_torch reads tvl1)."""
+    if method not in _PARAMS_SECTION:
+        raise ConfigError(f"unknown flow method {method!r}; known: {', '.join(_METHODS)}")
+    return _PARAMS_SECTION[method]
+
+
+def make_flow(method: str, params: dict, threads: int, device="auto") -> FlowFn:
+    """Flow function for `method` with `params` (config.yaml preprocess.flow.<section>).
+
+    Sets OpenCV's (and, for tvl1_torch, torch's) thread count for this process: the job's
+    declared threads, no more. `device` matters to tvl1_torch only: 'auto' is CUDA when torch
+    sees a GPU, else the CPU.
     """
     if method not in _METHODS:
         raise ConfigError(f"unknown flow method {method!r}; known: {', '.join(_METHODS)}")
     cv2.setNumThreads(int(threads))
-    return FlowFn(method, params, _METHODS[method](params))
+    if method == "tvl1_torch":
+        from tsmsnet.training.device import set_threads
+
+        set_threads(int(threads))
+    return FlowFn(method, params, _METHODS[method](params, device))
 
 
-def flow_from_config(flow_cfg: dict, threads: int) -> FlowFn:
+def flow_from_config(flow_cfg: dict, threads: int, device="auto") -> FlowFn:
     """make_flow from config.yaml's preprocess.flow section (method + that method's params)."""
     method = flow_cfg.get("method")
-    return make_flow(method, flow_cfg.get(method, {}), threads)
+    section = _PARAMS_SECTION.get(method, method)
+    return make_flow(method, flow_cfg.get(section, {}), threads, device)
