@@ -1,7 +1,7 @@
 """`tsmsnet` command line: parses arguments, calls the library, prints; no logic of its own.
 
-Each subcommand is a pair (add_arguments, run) registered in COMMANDS, so another one (e.g.
-`spot`) is added by writing its two functions, here or in its own module, and one entry.
+Each subcommand is a pair (add_arguments, run) registered in COMMANDS, so another one is added
+by writing its two functions, here or in its own module (`spot`: tsmsnet.spot_cli), and one entry.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tsmsnet import spot_cli
 from tsmsnet.errors import InputError, TsmsnetError
 from tsmsnet.evaluation.megc import evaluate
 
@@ -55,6 +56,12 @@ COMMANDS: dict[str, Command] = {
         "score predicted intervals against ground truth (MEGC protocol); prints JSON",
         _evaluate_arguments,
         _evaluate_run,
+    ),
+    "spot": (
+        "spot expressions in a new video or frames folder with trained models; writes "
+        "intervals.csv and scores.png",
+        spot_cli.add_arguments,
+        spot_cli.run,
     ),
 }
 

@@ -25,6 +25,10 @@ rule train_apex:
         spot=spot_settings,
         train=config["apex_net"],
         features=config["preprocess"]["features"],
+        # Recorded in the checkpoint for `tsmsnet spot` (they shaped the inputs anyway).
+        face_size=config["preprocess"]["face_size"],
+        landmarks=config["preprocess"]["landmarks"],
+        flow=flow_params(),
         seed=config["seed"],
         device=config["device"],
     script:
@@ -55,6 +59,10 @@ rule train_interval:
         train=config["interval_net"],
         stride=config["preprocess"]["stage2_stride"],
         features=config["preprocess"]["features"],
+        # Recorded in the checkpoint for `tsmsnet spot` (they shaped the inputs anyway).
+        face_size=config["preprocess"]["face_size"],
+        landmarks=config["preprocess"]["landmarks"],
+        flow=flow_params(),
         seed=config["seed"],
         device=config["device"],
     script:

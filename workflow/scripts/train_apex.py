@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821 (this checkout)
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))  # noqa: F821 (this checkout)
 
 from tsmsnet.steps.runner import run_step
 from tsmsnet.steps.train import train_apex_fold
@@ -19,6 +19,9 @@ run_step(
     spot=dict(smk.params.spot),
     train=dict(smk.params.train),
     features=dict(smk.params.features),
+    face_size=smk.params.face_size,
+    landmarks=dict(smk.params.landmarks),
+    flow=dict(smk.params.flow),
     seed=smk.params.seed,
     device=smk.params.device,
     model_out=smk.output.model,

@@ -3,6 +3,8 @@ and the classical reference on the same held-out videos."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -36,22 +38,31 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     )
 
 
-def spot_fold(
+@dataclass(frozen=True)
+class Spotted:
+    """Both steps' predictions and the step-1 score curves of some videos, one config."""
+
+    step1: pd.DataFrame
+    step2: pd.DataFrame
+    scores: pd.DataFrame  # video, frame, score
+
+
+def spot_stores(
     apex_model: str,
     interval_model: str,
     stage1: list[str],
     stage2: list[str],
-    test_videos: list[str],
+    videos: list[str],
     spot: dict,
     stride: int,
     device: str,
-    step1_out: str,
-    step2_out: str,
-    scores_out: str,
     log: Log,
     block: int = 1024,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Both steps of the method on the held-out subject's videos, with that fold's models."""
+) -> Spotted:
+    """Both steps of the method on the videos' feature stores, with one config's models.
+
+    The workflow's folds and `tsmsnet spot` (one new video) both call this.
+    """
     from tsmsnet.preprocess.stores import open_store
     from tsmsnet.spotting.inference import apex_scores, classify_proposals
     from tsmsnet.spotting.merge import merge
@@ -67,7 +78,7 @@ def spot_fold(
         log("WARNING: stage 2 was not trained in this fold (no positive windows): no fusion")
     K, L, P, kind = int(spot["K"]), int(spot["L"]), float(spot["P"]), spot["type"]
     step1, step2, curves = [], [], []
-    for video, s1_path, s2_path in zip(test_videos, stage1, stage2, strict=True):
+    for video, s1_path, s2_path in zip(videos, stage1, stage2, strict=True):
         s1, s2 = open_store(s1_path), open_store(s2_path)
         first, n_frames = int(s1.attrs["first_frame"]), int(s1.attrs["n_frames"])
         scores = apex_scores(apex, s1, dev, block)
@@ -87,11 +98,32 @@ def spot_fold(
         curves.append(
             pd.DataFrame({"video": video, "frame": first + np.arange(len(scores)), "score": scores})
         )
-    step1_df, step2_df = _concat(step1), _concat(step2)
-    atomic_csv(step1_df, step1_out)
-    atomic_csv(step2_df, step2_out)
-    atomic_csv(pd.concat(curves, ignore_index=True), scores_out)
-    return step1_df, step2_df
+    return Spotted(_concat(step1), _concat(step2), pd.concat(curves, ignore_index=True))
+
+
+def spot_fold(
+    apex_model: str,
+    interval_model: str,
+    stage1: list[str],
+    stage2: list[str],
+    test_videos: list[str],
+    spot: dict,
+    stride: int,
+    device: str,
+    step1_out: str,
+    step2_out: str,
+    scores_out: str,
+    log: Log,
+    block: int = 1024,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both steps of the method on the held-out subject's videos, with that fold's models."""
+    spotted = spot_stores(
+        apex_model, interval_model, stage1, stage2, test_videos, spot, stride, device, log, block
+    )
+    atomic_csv(spotted.step1, step1_out)
+    atomic_csv(spotted.step2, step2_out)
+    atomic_csv(spotted.scores, scores_out)
+    return spotted.step1, spotted.step2
 
 
 def classical_fold(

@@ -41,6 +41,51 @@ def fold_items(
     return items
 
 
+def training_fps(annotations_csv: str, videos: list[str]) -> float | None:
+    """Frame rate of the fold's training videos (annotations.csv has it per row).
+
+    None when they have no rows or differ: `tsmsnet spot` then cannot check a new video's fps.
+    """
+    truth = pd.read_csv(annotations_csv, dtype={"video": str, "subject": str})
+    if "fps" not in truth.columns:
+        return None
+    values = sorted({float(v) for v in truth.loc[truth["video"].isin(videos), "fps"].dropna()})
+    return values[0] if len(values) == 1 else None
+
+
+def preprocess_record(
+    face_size: int,
+    landmarks: dict,
+    flow: dict,
+    features: dict,
+    stage2_stride: int | None = None,
+) -> dict:
+    """The preprocessing a model's inputs went through, so new videos get the same."""
+    record = {
+        "face_size": int(face_size),
+        "landmarks": dict(landmarks),
+        "flow": {"method": flow["method"], "params": dict(flow["params"])},
+        "features": dict(features),
+    }
+    if stage2_stride is not None:
+        record["stage2_stride"] = int(stage2_stride)
+    return record
+
+
+def _extra(
+    annotations_csv: str, videos: list[str], held_out: str, spot: dict, seed: int, preprocess: dict
+) -> dict:
+    """What a checkpoint records besides its weights: the fold, and what inference must match."""
+    return {
+        "held_out": held_out,
+        "videos": videos,
+        "spot": spot,
+        "seed": seed,
+        "fps": training_fps(annotations_csv, videos),
+        "preprocess": preprocess,
+    }
+
+
 def _record(used_out: str, **sections) -> None:
     """The exact settings a fold was trained with, beside its checkpoint."""
     atomic_text(yaml.safe_dump(sections, sort_keys=True), used_out)
@@ -54,6 +99,9 @@ def train_apex_fold(
     spot: dict,
     train: dict,
     features: dict,
+    face_size: int,
+    landmarks: dict,
+    flow: dict,
     seed: int,
     device: str,
     model_out: str,
@@ -61,7 +109,11 @@ def train_apex_fold(
     used_out: str,
     log: Log,
 ) -> None:
-    """Stage 1 of one fold: apex scores regressed on window-overlap targets (MSE)."""
+    """Stage 1 of one fold: apex scores regressed on window-overlap targets (MSE).
+
+    face_size, landmarks, flow (and features) are recorded in the checkpoint, with the
+    training videos' fps, so `tsmsnet spot` preprocesses a new video the same way.
+    """
     from tsmsnet.models.apex import ApexNetConfig
     from tsmsnet.training.train import save_checkpoint, train_apex, write_losses_csv
 
@@ -74,7 +126,8 @@ def train_apex_fold(
     )
     log(f"fold held out={held_out}: {len(items)} training videos, K={spot['K']}")
     model, losses = train_apex(items, net_cfg, train, seed, device, log, K=int(spot["K"]))
-    extra = {"held_out": held_out, "videos": videos, "spot": spot, "seed": seed}
+    preprocess = preprocess_record(face_size, landmarks, flow, features)
+    extra = _extra(annotations_csv, videos, held_out, spot, seed, preprocess)
     save_checkpoint(model_out, model, net_cfg, train, losses, extra)
     write_losses_csv(losses_out, losses)
     _record(
@@ -85,6 +138,8 @@ def train_apex_fold(
         seed=seed,
         held_out=held_out,
         videos=videos,
+        fps=extra["fps"],
+        preprocess=preprocess,
     )
 
 
@@ -97,6 +152,9 @@ def train_interval_fold(
     train: dict,
     features: dict,
     stride: int,
+    face_size: int,
+    landmarks: dict,
+    flow: dict,
     seed: int,
     device: str,
     model_out: str,
@@ -104,7 +162,10 @@ def train_interval_fold(
     used_out: str,
     log: Log,
 ) -> None:
-    """Stage 2 of one fold: windows of L stride-4 clips classified (cross-entropy, balanced)."""
+    """Stage 2 of one fold: windows of L stride-4 clips classified (cross-entropy, balanced).
+
+    Records the preprocessing, the stride and the fps in the checkpoint as stage 1 does.
+    """
     from tsmsnet.models.interval import IntervalNetConfig
     from tsmsnet.training.train import save_checkpoint, train_interval, write_losses_csv
 
@@ -122,7 +183,8 @@ def train_interval_fold(
     model, losses = train_interval(
         items, net_cfg, train, seed, device, log, clip_stride=int(stride)
     )
-    extra = {"held_out": held_out, "videos": videos, "spot": spot, "seed": seed}
+    preprocess = preprocess_record(face_size, landmarks, flow, features, stage2_stride=stride)
+    extra = _extra(annotations_csv, videos, held_out, spot, seed, preprocess)
     save_checkpoint(model_out, model, net_cfg, train, losses, extra)
     write_losses_csv(losses_out, losses)
     _record(
@@ -134,4 +196,6 @@ def train_interval_fold(
         held_out=held_out,
         videos=videos,
         stride=stride,
+        fps=extra["fps"],
+        preprocess=preprocess,
     )

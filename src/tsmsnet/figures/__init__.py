@@ -1,0 +1,1 @@
+"""Figures about the workflow itself (rule graph, job DAG) for papers and docs."""

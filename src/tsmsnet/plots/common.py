@@ -1,0 +1,34 @@
+"""Saving figures: PNG without a timestamp, written aside then renamed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+DPI = 100
+# Colours of what a figure can show (the same in every figure).
+COLORS = {
+    "truth": "#2ca02c",
+    "other truth": "#bbbbbb",
+    "score": "#1f3b73",
+    "threshold": "#d62728",
+    "step 1": "#ff7f0e",
+    "step 2": "#1f77b4",
+    "classical": "#7f7f7f",
+}
+
+
+def save_png(fig: Figure, path: str | Path) -> Path:
+    """Write `fig` as PNG to `path` atomically, without a software stamp (deterministic)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path

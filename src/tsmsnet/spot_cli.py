@@ -1,0 +1,304 @@
+"""`tsmsnet spot INPUT --models DIR [--models DIR ...] --out OUT`: spot expressions in a new video.
+
+INPUT is a frames folder or a video file. Each --models folder is one trained fold of the
+workflow (results/D/models/<config>/<subject>: apex.pt, interval.pt); give one per spotting
+config (e.g. a micro and a macro one). The checkpoints record the training videos' fps and the
+preprocessing their inputs went through; INPUT goes through the same steps as in the
+workflow (tsmsnet.steps.preprocess) into OUT/work/, then both spotting steps
+(tsmsnet.steps.spot.spot_stores, as the workflow's folds). Writes OUT/intervals.csv (video,
+type, onset, offset, score: the final step-2 intervals of every config), OUT/scores.csv
+(config, video, frame, score) and OUT/scores.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from tsmsnet.errors import InputError
+
+# A video may differ from the models' fps by this fraction (29.97 fps fits models of 30 fps):
+# K, L and expression durations are counted in frames, so a larger difference misfits them.
+FPS_TOLERANCE = 0.01
+# Preprocessing both stages' checkpoints record; they must agree across all --models.
+PREPROCESS_KEYS = ("face_size", "landmarks", "flow", "features")
+INTERVAL_COLUMNS = ["video", "type", "onset", "offset", "score"]
+
+
+@dataclass(frozen=True)
+class ModelSet:
+    """One trained fold: its config's spotting settings and the preprocessing it expects."""
+
+    folder: Path
+    name: str
+    apex: Path
+    interval: Path
+    spot: dict
+    fps: float | None
+    preprocess: dict
+    stage2_stride: int
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="frames folder (numbered images) or video file (.mp4, .avi)")
+    parser.add_argument(
+        "--models",
+        action="append",
+        required=True,
+        metavar="DIR",
+        help="trained fold results/D/models/<config>/<subject> (apex.pt, interval.pt); "
+        "repeat for more configs",
+    )
+    parser.add_argument(
+        "--out", required=True, help="output folder (intervals.csv, scores.csv, scores.png, work/)"
+    )
+    parser.add_argument(
+        "--fps",
+        type=float,
+        help="frame rate of INPUT; default: the video file's own, or the models' for a folder",
+    )
+    parser.add_argument("--device", default="auto", help="auto (CUDA if available), cpu or cuda")
+    parser.add_argument("--threads", type=int, default=1, help="threads for optical flow")
+
+
+def _payload(path: Path) -> dict:
+    import torch
+
+    if not path.is_file():
+        raise InputError(
+            f"{path} does not exist: --models takes a trained fold's folder, "
+            "results/<dataset>/models/<config>/<subject>, holding apex.pt and interval.pt"
+        )
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds for a damaged file
+        raise InputError(f"{path} is not a readable checkpoint ({exc}); retrain it") from exc
+
+
+def load_model_set(folder: str | Path) -> ModelSet:
+    """A --models folder, checked: both checkpoints present, recording the same settings."""
+    folder = Path(folder)
+    apex, interval = folder / "apex.pt", folder / "interval.pt"
+    extras = {}
+    for path in (apex, interval):
+        extra = _payload(path).get("extra", {})
+        missing = [k for k in ("spot", "fps", "preprocess") if k not in extra]
+        if missing:
+            raise InputError(
+                f"checkpoint {path} does not record {', '.join(missing)} (written by an older "
+                "tsmsnet): rerun the workflow to retrain it"
+            )
+        extras[path] = extra
+    a, i = extras[apex], extras[interval]
+    for key in ("spot", "fps"):
+        if a[key] != i[key]:
+            raise InputError(f"{apex} and {interval} disagree on {key}: retrain the fold")
+    for key in PREPROCESS_KEYS:
+        if a["preprocess"].get(key) != i["preprocess"].get(key):
+            raise InputError(f"{apex} and {interval} disagree on {key}: retrain the fold")
+    if "stage2_stride" not in i["preprocess"]:
+        raise InputError(f"{interval} does not record stage2_stride: retrain the fold")
+    return ModelSet(
+        folder=folder,
+        name=folder.parent.name or str(folder),
+        apex=apex,
+        interval=interval,
+        spot=dict(a["spot"]),
+        fps=None if a["fps"] is None else float(a["fps"]),
+        preprocess={k: a["preprocess"][k] for k in PREPROCESS_KEYS},
+        stage2_stride=int(i["preprocess"]["stage2_stride"]),
+    )
+
+
+def common_settings(sets: list[ModelSet]) -> tuple[float | None, dict, int]:
+    """The fps, preprocessing and stage-2 stride all model sets share (error if they differ)."""
+    first = sets[0]
+    for other in sets[1:]:
+        for key in PREPROCESS_KEYS:
+            if other.preprocess[key] != first.preprocess[key]:
+                raise InputError(
+                    f"models {first.folder} and {other.folder} were trained on different "
+                    f"preprocessing ({key}); pass models of one workflow run"
+                )
+        if other.stage2_stride != first.stage2_stride:
+            raise InputError(
+                f"models {first.folder} and {other.folder} differ in stage2_stride; "
+                "pass models of one workflow run"
+            )
+    rates = {s.fps for s in sets if s.fps is not None}
+    if len(rates) > 1:
+        listing = ", ".join(f"{s.folder}: {s.fps:g} fps" for s in sets if s.fps is not None)
+        raise InputError(f"the models were trained at different frame rates ({listing})")
+    return (rates.pop() if rates else None), first.preprocess, first.stage2_stride
+
+
+def video_file_fps(path: Path) -> float | None:
+    """Frame rate a video container announces (None when it announces none)."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    try:
+        fps = float(capture.get(cv2.CAP_PROP_FPS)) if capture.isOpened() else 0.0
+    finally:
+        capture.release()
+    return fps if fps > 0 else None
+
+
+def input_fps(path: Path, is_video: bool, given: float | None, models_fps: float | None) -> float:
+    """--fps, else the video file's own rate, else (frames folder) the models' rate."""
+    if given is not None:
+        if given <= 0:
+            raise InputError(f"--fps must be positive, got {given:g}")
+        return float(given)
+    if is_video:
+        fps = video_file_fps(path)
+        if fps is not None:
+            return fps
+    if models_fps is not None:
+        return models_fps
+    raise InputError(f"cannot tell the frame rate of {path} (nor of the models): pass --fps")
+
+
+def check_fps(path: Path, fps: float, models_fps: float | None, sets: list[ModelSet]) -> None:
+    """The models' frame-based settings (K, L) only fit videos of their training fps."""
+    if models_fps is None or abs(fps - models_fps) <= FPS_TOLERANCE * models_fps:
+        return
+    folders = ", ".join(str(s.folder) for s in sets)
+    raise InputError(
+        f"{path} is {fps:g} fps but the models ({folders}) were trained on {models_fps:g} fps "
+        f"videos (K and L count frames); resample it to {models_fps:g} fps "
+        f"(e.g. ffmpeg -i IN -r {models_fps:g} OUT) or use models trained at {fps:g} fps"
+    )
+
+
+def _chunk_frames() -> int:
+    """Frames per store chunk and streaming block (config.yaml; no effect on results)."""
+    from tsmsnet.config import load_config
+
+    return int(load_config()["preprocess"]["chunk_frames"])
+
+
+def spot_input(
+    source: Path,
+    video: str,
+    sets: list[ModelSet],
+    preprocess: dict,
+    stage2_stride: int,
+    work: Path,
+    device: str,
+    threads: int,
+    log,
+):
+    """Preprocess `source` as the workflow does, then both steps with every model set.
+
+    Returns (intervals, scores, tracks) for the CSVs and the figure.
+    """
+    import pandas as pd
+
+    from tsmsnet.plots.curves import video_tracks
+    from tsmsnet.steps import preprocess as steps
+    from tsmsnet.steps.spot import PREDICTION_COLUMNS, spot_stores
+
+    chunk = _chunk_frames()
+    marks = preprocess["landmarks"]
+    landmarks_json, faces = work / "landmarks.json", work / "faces.zarr"
+    steps.landmarks(
+        source=str(source),
+        out=str(landmarks_json),
+        search_frames=marks["search_frames"],
+        upsample=marks["upsample"],
+        log=log,
+    )
+    steps.faces(
+        source=str(source),
+        landmarks_json=str(landmarks_json),
+        out=str(faces),
+        size=preprocess["face_size"],
+        chunk=chunk,
+        log=log,
+    )
+    flow = {"method": preprocess["flow"]["method"], "params": preprocess["flow"]["params"]}
+
+    def features(kind: str, step: int, out: Path) -> str:
+        steps.flow_features(
+            faces=str(faces),
+            out=str(out),
+            kind=kind,
+            step=step,
+            flow=flow,
+            features=preprocess["features"],
+            chunk=chunk,
+            threads=threads,
+            log=log,
+        )
+        return str(out)
+
+    stage2 = features("stride", stage2_stride, work / "stage2.zarr")
+    stage1 = {
+        K: features("skip", K, work / f"stage1_K{K}.zarr")
+        for K in sorted({int(s.spot["K"]) for s in sets})
+    }
+    intervals, scores, tracks = [], [], []
+    for s in sets:
+        log(f"spotting with {s.folder} ({s.name}: {s.spot['type']}, K={s.spot['K']})")
+        spotted = spot_stores(
+            apex_model=str(s.apex),
+            interval_model=str(s.interval),
+            stage1=[stage1[int(s.spot["K"])]],
+            stage2=[stage2],
+            videos=[video],
+            spot=s.spot,
+            stride=stage2_stride,
+            device=device,
+            log=log,
+        )
+        intervals.append(spotted.step2)
+        scores.append(spotted.scores.assign(config=s.name))
+        predictions = {"step 1": spotted.step1, "step 2": spotted.step2}
+        (track,) = video_tracks(
+            spotted.scores, [video], s.spot["type"], float(s.spot["P"]), predictions
+        )
+        title = f"{video}: {s.name} ({s.spot['type']}, K={s.spot['K']}, P={s.spot['P']})"
+        tracks.append(replace(track, title=title))
+    rows = [df for df in intervals if len(df)]
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=PREDICTION_COLUMNS)
+    table = table.sort_values(["onset", "type"], kind="stable").reset_index(drop=True)
+    curves = pd.concat(scores, ignore_index=True)[["config", "video", "frame", "score"]]
+    return table[INTERVAL_COLUMNS], curves, tracks
+
+
+def run(args: argparse.Namespace) -> int:
+    from tsmsnet.datasets.frames import FrameSource
+    from tsmsnet.plots.common import save_png
+    from tsmsnet.plots.curves import score_figure
+    from tsmsnet.progressbar import bar_log
+    from tsmsnet.steps.files import atomic_csv
+
+    sets = [load_model_set(folder) for folder in args.models]
+    models_fps, preprocess, stride = common_settings(sets)
+    source = Path(args.input)
+    with FrameSource(source) as frames:
+        is_video, n_frames = frames.is_video, frames.n_frames
+    fps = input_fps(source, is_video, args.fps, models_fps)
+    check_fps(source, fps, models_fps, sets)
+    video = source.stem if is_video else source.name
+    out = Path(args.out)
+    work = out / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    log = bar_log()
+    try:
+        log(f"{source}: {n_frames} frames at {fps:g} fps, {len(sets)} model set(s)")
+        intervals, scores, tracks = spot_input(
+            source, video, sets, preprocess, stride, work, args.device, args.threads, log
+        )
+    finally:
+        getattr(log, "close", lambda: None)()
+    atomic_csv(intervals, out / "intervals.csv")
+    atomic_csv(scores, out / "scores.csv")
+    save_png(score_figure(tracks, f"{video} ({fps:g} fps)"), out / "scores.png")
+    for name in ("intervals.csv", "scores.csv", "scores.png"):
+        print(out / name)
+    print(f"{len(intervals)} intervals", file=sys.stderr)
+    return 0

@@ -1,0 +1,143 @@
+"""Report and paper-figure steps: F1 tables, score curves per fold, loss curves per config,
+and the workflow's rule graph and collapsed job DAG."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from tsmsnet.runlog import Log
+from tsmsnet.steps.files import atomic_text
+
+
+def f1_tables(
+    metrics_all_json: str,
+    per_config_csv: str,
+    per_fold_csv: str,
+    pooled_out: str,
+    per_config_out: str,
+    per_fold_out: str,
+    chart_out: str,
+    dataset: str,
+    log: Log,
+) -> pd.DataFrame:
+    """HTML F1 tables (pooled, per config, per fold; methods side by side) and an F1 chart."""
+    from tsmsnet.plots.common import save_png
+    from tsmsnet.plots.tables import f1_chart, f1_page, pooled_table
+
+    with open(metrics_all_json, encoding="utf-8") as fh:
+        pooled = pooled_table(json.load(fh))
+    per_config = pd.read_csv(per_config_csv, dtype={"config": str})
+    per_fold = pd.read_csv(per_fold_csv, dtype={"fold": str})
+    note = "MEGC protocol: a ground truth is found by a prediction of its type with IoU >= 0.5."
+    pages = [
+        (pooled_out, f"{dataset}: F1 pooled over all videos", pooled, ()),
+        (per_config_out, f"{dataset}: F1 per spotting config", per_config, ("config",)),
+        (per_fold_out, f"{dataset}: F1 per fold (held-out subject)", per_fold, ("fold",)),
+    ]
+    for out, title, table, keys in pages:
+        atomic_text(f1_page(table, title, keys, note), out)
+        log(f"{title}: {len(table)} rows -> {out}")
+    save_png(f1_chart(pooled, f"{dataset}: F1 pooled over all videos"), chart_out)
+    log(f"F1 chart -> {chart_out}")
+    return pooled
+
+
+def fold_score_plot(
+    scores_csv: str,
+    step1_csv: str,
+    step2_csv: str,
+    classical_csv: str,
+    annotations_csv: str,
+    videos: list[str],
+    config_name: str,
+    spot: dict,
+    held_out: str,
+    out: str,
+    log: Log,
+) -> None:
+    """One fold's held-out videos: step-1 score curve, ground truth, step 1/2 and classical."""
+    from tsmsnet.plots.common import save_png
+    from tsmsnet.plots.curves import score_figure, video_tracks
+
+    text = {"video": str}
+    predictions = {
+        "step 1": pd.read_csv(step1_csv, dtype=text),
+        "step 2": pd.read_csv(step2_csv, dtype=text),
+        "classical": pd.read_csv(classical_csv, dtype=text),
+    }
+    tracks = video_tracks(
+        pd.read_csv(scores_csv, dtype=text),
+        videos,
+        spot["type"],
+        float(spot["P"]),
+        predictions,
+        truth=pd.read_csv(annotations_csv, dtype={"video": str, "subject": str}),
+    )
+    title = (
+        f"{config_name} ({spot['type']}, K={spot['K']}, P={spot['P']}), held-out subject {held_out}"
+    )
+    save_png(score_figure(tracks, title), out)
+    log(f"{len(tracks)} videos -> {out}")
+
+
+def loss_plot(
+    apex_csvs: list[str],
+    interval_csvs: list[str],
+    folds: list[str],
+    config_name: str,
+    out: str,
+    log: Log,
+) -> None:
+    """Per-epoch training loss of every fold of one config, both stages."""
+    from tsmsnet.plots.common import save_png
+    from tsmsnet.plots.losses import loss_figure
+
+    def read(paths: list[str]) -> dict[str, list[float]]:
+        return {
+            fold: pd.read_csv(path)["loss"].astype(float).tolist()
+            for fold, path in zip(folds, paths, strict=True)
+        }
+
+    losses = {"apex": read(apex_csvs), "interval": read(interval_csvs)}
+    save_png(loss_figure(losses, f"{config_name}: training loss per fold"), out)
+    untrained = [f for f, v in losses["interval"].items() if not v]
+    log(f"{len(folds)} folds -> {out}; stage 2 untrained in: {', '.join(untrained) or 'none'}")
+
+
+def dag_figures(
+    snakefile: str,
+    config: dict,
+    subject_of_video: dict[str, str],
+    show_subject: str,
+    rulegraph_out: list[str],
+    dag_out: list[str],
+    log: Log,
+    workdir: str = ".",
+) -> None:
+    """The rule graph and the job DAG (subject `show_subject` in full, other subjects' jobs
+    merged per rule) of the workflow under `config`, in every format the outputs name."""
+    from tsmsnet.figures.dag import collapse_dag, render_all, snakemake_graph
+
+    folder = Path(rulegraph_out[0]).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, configfile = tempfile.mkstemp(prefix=".config-", suffix=".yaml", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            yaml.safe_dump(config, fh, sort_keys=True)
+        configfile = str(Path(configfile).resolve())
+        rulegraph = snakemake_graph("rulegraph", snakefile, configfile, workdir)
+        render_all(rulegraph, rulegraph_out)
+        log(f"rule graph -> {', '.join(rulegraph_out)}")
+        dag = collapse_dag(
+            snakemake_graph("dag", snakefile, configfile, workdir), subject_of_video, show_subject
+        )
+        render_all(dag, dag_out)
+        log(f"job DAG (subject {show_subject} in full) -> {', '.join(dag_out)}")
+    finally:
+        Path(configfile).unlink(missing_ok=True)

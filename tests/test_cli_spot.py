@@ -1,0 +1,151 @@
+"""`tsmsnet spot`: a new video through preprocessing and both steps with a tiny run's models."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import pandas as pd
+import pytest
+import torch
+
+from tsmsnet.datasets.frames import list_frames
+from tsmsnet.errors import InputError
+from tsmsnet.progressbar import BarLog, bar_log
+from tsmsnet.spot_cli import FPS_TOLERANCE, check_fps, input_fps, load_model_set
+
+COLUMNS = ["video", "type", "onset", "offset", "score"]
+
+
+def tsmsnet(*args: str) -> subprocess.CompletedProcess:
+    code = "import sys; from tsmsnet.cli import main; sys.exit(main())"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def test_progress_lines_become_bars_and_other_lines_pass_through():
+    out = io.StringIO()
+    with BarLog(out) as log:
+        log("faces v1: 64/200 (32%)")
+        log("face found on frame 3")
+        log("faces v1: 200/200 (100%)")
+        log("stride features (step 4) v1: 10/49 (20%) 0.5s")
+    text = out.getvalue()
+    assert "face found on frame 3" in text
+    assert "faces v1: 100%" in text and "200/200" in text  # tqdm's bar line
+    assert "stride features (step 4) v1" in text and "10/49" in text
+    plain = io.StringIO()
+    bar_log(plain)("faces v1: 64/200 (32%)")  # not a terminal: the line as it is
+    assert plain.getvalue().rstrip().endswith("faces v1: 64/200 (32%)")
+
+
+def test_fps_rules():
+    path = Path("clip.mp4")
+    check_fps(path, 30 * (1 - FPS_TOLERANCE / 2), 30.0, [])  # 29.85 fits 30
+    check_fps(path, 25.0, None, [])  # models without a recorded fps: nothing to check
+    with pytest.raises(InputError, match=r"clip.mp4 is 25 fps .* trained on 30 fps"):
+        check_fps(path, 25.0, 30.0, [])
+    assert input_fps(path, False, None, 30.0) == 30.0
+    assert input_fps(path, False, 200.0, 30.0) == 200.0
+    with pytest.raises(InputError, match="--fps"):
+        input_fps(path, False, None, None)
+
+
+@pytest.fixture(scope="module")
+def fold(tiny_run):
+    """Models of the fold holding out the first subject, its first video, the run's results."""
+    res = tiny_run / "results" / "synthetic"
+    videos = pd.read_csv(res / "videos.csv", dtype={"video": str, "subject": str})
+    row = videos.iloc[0].copy()
+    row["source"] = str(tiny_run / row["source"])  # relative to the project (or absolute)
+    configs = sorted(p.name for p in (res / "models").iterdir())
+    models = [res / "models" / c / row["subject"] for c in configs]
+    return res, row, configs, models
+
+
+def test_checkpoints_record_fps_and_preprocessing(fold, cfg):
+    res, row, configs, models = fold
+    for folder in models:
+        payload = torch.load(folder / "interval.pt", map_location="cpu", weights_only=True)
+        assert payload["format"] == 1 and "state_dict" in payload  # format kept
+        s = load_model_set(folder)
+        assert s.fps == float(row["fps"])
+        assert s.spot == cfg["configs"][folder.parent.name]
+        assert s.stage2_stride == cfg["preprocess"]["stage2_stride"]
+        assert s.preprocess["face_size"] == cfg["preprocess"]["face_size"]
+        assert s.preprocess["features"] == cfg["preprocess"]["features"]
+        assert s.preprocess["flow"]["method"] == "dis"  # tests/configs/tiny.yaml
+
+
+def write_mp4(frames_dir: Path, out: Path, fps: float) -> int:
+    files = list_frames(frames_dir)
+    first = cv2.imread(str(files[0]))
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, first.shape[1::-1])
+    assert writer.isOpened()
+    for path in files:
+        writer.write(cv2.imread(str(path)))
+    writer.release()
+    return len(files)
+
+
+def model_args(models) -> list[str]:
+    return [arg for m in models for arg in ("--models", str(m))]
+
+
+def test_spot_an_mp4_writes_intervals_and_a_score_plot(fold, tmp_path):
+    res, row, configs, models = fold
+    video = tmp_path / "clip.mp4"
+    n = write_mp4(Path(row["source"]), video, float(row["fps"]))
+    out = tmp_path / "out"
+    proc = tsmsnet("spot", str(video), *model_args(models), "--out", str(out), "--device", "cpu")
+    assert proc.returncode == 0, proc.stderr
+    intervals = pd.read_csv(out / "intervals.csv", dtype={"video": str})
+    assert list(intervals.columns) == COLUMNS
+    assert len(intervals) > 0 and set(intervals["video"]) == {"clip"}
+    trained_types = {load_model_set(m).spot["type"] for m in models}
+    assert set(intervals["type"]) <= trained_types
+    assert (intervals["onset"] >= 1).all() and (intervals["offset"] <= n).all()
+    assert (intervals["onset"] <= intervals["offset"]).all()
+    scores = pd.read_csv(out / "scores.csv")
+    assert set(scores["config"]) == set(configs)
+    image = cv2.imread(str(out / "scores.png"))
+    assert image is not None and image.size > 0 and image.std() > 0
+
+
+def test_spot_a_frames_folder_matches_the_workflow(fold, tmp_path):
+    res, row, configs, models = fold
+    out = tmp_path / "out"
+    proc = tsmsnet("spot", row["source"], *model_args(models), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    got = pd.read_csv(out / "intervals.csv").drop(columns="video")
+    fold_rows = [
+        pd.read_csv(res / "spotting" / c / row["subject"] / "step2.csv", dtype={"video": str})
+        for c in configs
+    ]
+    want = pd.concat(fold_rows, ignore_index=True)
+    want = want[want["video"] == row["video"]].drop(columns="video")
+    key = ["onset", "type", "offset"]
+    got = got.sort_values(key).reset_index(drop=True)
+    want = want.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_fps_mismatch_is_one_line_and_exit_2(fold, tmp_path):
+    res, row, configs, models = fold
+    fps = float(row["fps"])
+    wrong = round(fps * 0.8)
+    video = tmp_path / "slow.mp4"
+    write_mp4(Path(row["source"]), video, wrong)
+    proc = tsmsnet("spot", str(video), *model_args(models[:1]), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert f"is {wrong:g} fps" in lines[0] and f"trained on {fps:g} fps" in lines[0]
+    assert str(models[0]) in lines[0]
+    proc = tsmsnet("spot", row["source"], "--models", str(tmp_path), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "apex.pt does not exist" in proc.stderr
+    assert not (tmp_path / "o" / "intervals.csv").exists()

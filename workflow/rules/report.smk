@@ -1,0 +1,120 @@
+# Report material (`snakemake --report report.html`): F1 tables, score curves per fold, training
+# losses per config. And the paper figures (`snakemake dag`): rule graph and collapsed job DAG.
+
+
+rule f1_tables:
+    input:
+        metrics_all=f"{RESULTS}/evaluation/metrics_all.json",
+        per_config=f"{RESULTS}/evaluation/per_config.csv",
+        per_fold=f"{RESULTS}/evaluation/per_fold.csv",
+    output:
+        pooled=report(
+            f"{RESULTS}/report/f1_pooled.html",
+            caption="../report/f1_pooled.rst",
+            category="1. F1 scores",
+            labels={"table": "pooled over all videos"},
+        ),
+        per_config=report(
+            f"{RESULTS}/report/f1_per_config.html",
+            caption="../report/f1_per_config.rst",
+            category="1. F1 scores",
+            labels={"table": "per spotting config"},
+        ),
+        per_fold=report(
+            f"{RESULTS}/report/f1_per_fold.html",
+            caption="../report/f1_per_fold.rst",
+            category="1. F1 scores",
+            labels={"table": "per fold"},
+        ),
+        chart=report(
+            f"{RESULTS}/report/f1.png",
+            caption="../report/f1_chart.rst",
+            category="1. F1 scores",
+            labels={"table": "chart, pooled"},
+        ),
+    log:
+        f"{RESULTS}/logs/report/f1_tables.log",
+    conda:
+        "../../envs/model.yaml"
+    threads: 1
+    params:
+        dataset=DATASET,
+    script:
+        "../scripts/f1_tables.py"
+
+
+rule score_plot:
+    input:
+        scores=f"{RESULTS}/spotting/{{config}}/{{subject}}/scores.csv",
+        step1=f"{RESULTS}/spotting/{{config}}/{{subject}}/step1.csv",
+        step2=f"{RESULTS}/spotting/{{config}}/{{subject}}/step2.csv",
+        classical=f"{RESULTS}/spotting/{{config}}/{{subject}}/classical.csv",
+        annotations=f"{RESULTS}/annotations.csv",
+    output:
+        report(
+            f"{RESULTS}/report/scores/{{config}}/{{subject}}.png",
+            caption="../report/score_plot.rst",
+            category="2. Score curves",
+            subcategory="{config}",
+            labels={"config": "{config}", "held-out subject": "{subject}"},
+        ),
+    log:
+        f"{RESULTS}/logs/report/score_plot/{{config}}/{{subject}}.log",
+    conda:
+        "../../envs/model.yaml"
+    threads: 1
+    params:
+        videos=test_videos,
+        spot=spot_settings,
+    script:
+        "../scripts/score_plot.py"
+
+
+rule loss_plot:
+    input:
+        apex=expand(
+            f"{RESULTS}/models/{{config}}/{{subject}}/apex_losses.csv",
+            subject=SUBJECTS,
+            allow_missing=True,
+        ),
+        interval=expand(
+            f"{RESULTS}/models/{{config}}/{{subject}}/interval_losses.csv",
+            subject=SUBJECTS,
+            allow_missing=True,
+        ),
+    output:
+        report(
+            f"{RESULTS}/report/losses/{{config}}.png",
+            caption="../report/loss_plot.rst",
+            category="3. Training",
+            labels={"config": "{config}"},
+        ),
+    log:
+        f"{RESULTS}/logs/report/loss_plot/{{config}}.log",
+    conda:
+        "../../envs/model.yaml"
+    threads: 1
+    params:
+        folds=SUBJECTS,
+    script:
+        "../scripts/loss_plot.py"
+
+
+# Not part of `all`: `snakemake dag` draws the figures of this dataset's workflow.
+rule dag:
+    output:
+        rulegraph=multiext(f"{RESULTS}/figures/rulegraph", ".dot", ".svg", ".pdf"),
+        dag=multiext(f"{RESULTS}/figures/dag", ".dot", ".svg", ".pdf"),
+    log:
+        f"{RESULTS}/logs/dag.log",
+    conda:
+        "../../envs/figures.yaml"
+    threads: 1
+    params:
+        snakefile=workflow.main_snakefile,
+        # The inner snakemake gets this very config (dumped to a file, --configfile).
+        config=config,
+        subject_of_video=SUBJECT_OF,
+        show_subject=SUBJECTS[0],
+    script:
+        "../scripts/dag.py"

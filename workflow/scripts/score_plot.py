@@ -1,0 +1,25 @@
+"""Adapter: rule score_plot -> tsmsnet.steps.report.fold_score_plot."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))  # noqa: F821 (this checkout)
+
+from tsmsnet.steps.report import fold_score_plot
+from tsmsnet.steps.runner import run_step
+
+smk = snakemake  # noqa: F821 (injected by Snakemake)
+run_step(
+    smk,
+    fold_score_plot,
+    scores_csv=smk.input.scores,
+    step1_csv=smk.input.step1,
+    step2_csv=smk.input.step2,
+    classical_csv=smk.input.classical,
+    annotations_csv=smk.input.annotations,
+    videos=list(smk.params.videos),
+    config_name=smk.wildcards.config,
+    spot=dict(smk.params.spot),
+    held_out=smk.wildcards.subject,
+    out=smk.output[0],
+)
