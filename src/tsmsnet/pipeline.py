@@ -61,15 +61,19 @@ def video_table(cfg: dict) -> pd.DataFrame:
 
         table = discover_videos(dataset, data_root(cfg), cfg["datasets"][dataset])
     table = table.astype({"subject": str, "video": str, "source": str})
-    table["source"] = [_relative(s) for s in table["source"]]
+    table["source"] = [portable_path(s) for s in table["source"]]
     dupes = table["video"][table["video"].duplicated()].unique()
     if len(dupes):
         raise InputError(f"duplicate video ids in {data_root(cfg)}: {', '.join(dupes[:5])}")
     return table.sort_values(["subject", "video"]).reset_index(drop=True)
 
 
-def _relative(path: str) -> str:
-    """Paths inside the working directory stay relative so Snakemake matches rule outputs."""
+def portable_path(path: str) -> str:
+    """Paths inside the working directory (the project) relative to it, others as given.
+
+    Snakemake matches rule outputs by these relative paths, and tables written with them do
+    not depend on where the project lives (two runs elsewhere give the same bytes).
+    """
     p = Path(path)
     if p.is_absolute():
         try:

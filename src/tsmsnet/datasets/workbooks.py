@@ -6,8 +6,11 @@ the real readers run end to end on them; the small read helpers live here next t
 
 from __future__ import annotations
 
+import datetime
+import io
 import math
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,9 +48,30 @@ SAMM_HEADER = [
 ]
 SAMM_TYPE_TEXT = {"macro": "Macro", "micro": "Micro - 1/2"}
 SAMM_TITLE = "SAMM Long Videos: macro- and micro-expression annotations"
+# Document and zip-entry times of the workbooks we write (openpyxl would stamp "now"), so the
+# same rows always give the same bytes.
+FIXED_TIME = datetime.datetime(2021, 1, 1)
 
 
 # ---- writers ------------------------------------------------------------------------------
+
+
+def save_reproducible(wb: openpyxl.Workbook, path: str | Path) -> None:
+    """`wb.save(path)` with fixed times inside, so that equal content gives equal bytes."""
+    from openpyxl.xml.constants import ARC_CORE
+    from openpyxl.xml.functions import tostring
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    core = tostring(wb.properties.to_tree())
+    stamp = FIXED_TIME.timetuple()[:6]
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, core if info.filename == ARC_CORE else src.read(info))
 
 
 def _cell(value):
@@ -97,7 +121,7 @@ def write_casme2_workbook(path: str | Path, rows: pd.DataFrame, subject_folders:
     for name, number in CASME2_VIDEO_CODES.items():
         rule2.append([name, number])
         rule2.cell(rule2.max_row, 2).number_format = "@"
-    wb.save(path)
+    save_reproducible(wb, path)
 
 
 def write_samm_workbook(path: str | Path, rows: pd.DataFrame) -> None:
@@ -130,7 +154,7 @@ def write_samm_workbook(path: str | Path, rows: pd.DataFrame) -> None:
                 getattr(row, "notes", ""),
             ]
         )
-    wb.save(path)
+    save_reproducible(wb, path)
 
 
 # ---- read helpers -------------------------------------------------------------------------

@@ -57,12 +57,20 @@ def annotation_tables(
     annotations_out: str,
     log: Log,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The normalised videos and annotations tables of any dataset, checked, then written."""
+    """The normalised videos and annotations tables of any dataset, checked, then written.
+
+    Sources inside the project are written relative to it (see `pipeline.portable_path`).
+    """
     from tsmsnet.datasets import read_dataset
     from tsmsnet.datasets.table import check_annotations
+    from tsmsnet.pipeline import portable_path
 
     videos, annotations = read_dataset(reader, data_root, reader_cfg, log=log)
     check_annotations(videos, annotations)
+    # The readers return absolute sources; inside the project they are written relative, as
+    # the DAG's video table has them, so the tables do not depend on the project's location.
+    for table in (videos, annotations):
+        table["source"] = [portable_path(s) for s in table["source"]]
     for kind in ("macro", "micro"):
         log(f"{kind}: {(annotations['type'] == kind).sum()} intervals")
     log(f"{len(videos)} videos of {videos['subject'].nunique()} subjects")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -9,6 +10,15 @@ from typing import Any
 
 from tsmsnet.errors import TsmsnetError
 from tsmsnet.runlog import stream_log
+
+# OSError numbers that mean "the disk (or the user's quota) is full".
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+# What some writers say instead of raising OSError(ENOSPC) (torch.save: "file write failed").
+_DISK_FULL_TEXTS = ("no space left on device", "disk quota exceeded", "file write failed")
+# Free bytes below which an otherwise unexplained write failure is blamed on the disk.
+_NEARLY_FULL = 1 << 20
+# How many outputs a message names before "(+N more)".
+_SHOW = 3
 
 
 def limit_threads(threads: int) -> None:
@@ -24,23 +34,112 @@ def limit_threads(threads: int) -> None:
         pass
 
 
+def _one_line(text: object) -> str:
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def _chain(err: BaseException) -> list[BaseException]:
+    """The exception and the ones it was raised from or while handling (no cycles)."""
+    seen: list[BaseException] = []
+    while err is not None and all(err is not s for s in seen):
+        seen.append(err)
+        err = err.__cause__ or err.__context__
+    return seen
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """OSError ENOSPC/EDQUOT anywhere in the chain, or a writer's words for it."""
+    for e in _chain(err):
+        if isinstance(e, OSError) and e.errno in DISK_FULL:
+            return True
+        if any(text in str(e).lower() for text in _DISK_FULL_TEXTS):
+            return True
+    return False
+
+
+def _output_disk_full(smk: Any) -> bool:
+    """Whether the file system of the first output has (almost) no space left."""
+    outs = [str(o) for o in getattr(smk, "output", [])]
+    if not outs:
+        return False
+    folder = os.path.dirname(os.path.abspath(outs[0]))
+    while folder and not os.path.isdir(folder):
+        folder = os.path.dirname(folder)
+    try:
+        stat = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return False
+    return stat.f_bavail * stat.f_frsize < _NEARLY_FULL
+
+
+def _outputs(smk: Any) -> str:
+    outs = [str(o) for o in getattr(smk, "output", [])]
+    if not outs:
+        return "its outputs"
+    shown = ", ".join(outs[:_SHOW])
+    return shown + (f" (+{len(outs) - _SHOW} more)" if len(outs) > _SHOW else "")
+
+
+def failure_message(err: BaseException, smk: Any) -> str | None:
+    """What the user should read for a failure they can act on; None for a real bug."""
+    if isinstance(err, TsmsnetError):
+        return _one_line(err)
+    if is_disk_full(err) or _output_disk_full(smk):
+        full = next(
+            (e for e in _chain(err) if isinstance(e, OSError) and e.filename is not None), None
+        )
+        where = f" at {full.filename}" if full is not None else ""
+        return (
+            f"disk full (no space left on device{where}) while writing {_outputs(smk)}: "
+            "free space and rerun (nothing partial is kept)"
+        )
+    if type(err).__name__ == "OutOfMemoryError":  # torch.cuda.OutOfMemoryError
+        return (
+            "GPU out of memory: lower apex_net.batch_size / interval_net.batch_size or run "
+            "with --config device=cpu, then rerun"
+        )
+    if isinstance(err, MemoryError):
+        return (
+            f"out of memory while writing {_outputs(smk)}: give the job more memory, or lower "
+            "preprocess.chunk_frames (preprocessing) or the batch_size (training), and rerun"
+        )
+    return None
+
+
+def _safe_log(log: Callable[[str], None], message: str) -> None:
+    """Log unless the log file itself cannot be written (a full disk)."""
+    try:
+        log(message)
+    except OSError:
+        pass
+
+
 def run_step(smk: Any, fn: Callable[..., Any], **kwargs: Any) -> Any:
     """Call `fn(**kwargs, log=...)` with stderr sent to the rule's log file.
 
-    A TsmsnetError (bad input the user can fix) ends the job with its message on the
-    console and in the log, without a traceback wall.
+    A failure the user can act on (a TsmsnetError: bad input; a full disk; no memory) ends
+    the job with one line on the console and in the log, without a traceback wall. Other
+    exceptions (bugs) keep their traceback.
     """
     log_path = smk.log[0] if len(smk.log) else os.devnull
-    with open(log_path, "w", encoding="utf-8") as fh:
-        console = sys.stderr
-        sys.stderr = fh
-        log = stream_log(fh)
+    fh = open(log_path, "w", encoding="utf-8")
+    console = sys.stderr
+    sys.stderr = fh
+    log = stream_log(fh)
+    try:
         limit_threads(smk.threads)
+        return fn(**kwargs, log=log)
+    except Exception as err:
+        message = failure_message(err, smk)
+        if message is None:
+            raise
+        _safe_log(log, f"ERROR: {message}")
+        console.write(f"tsmsnet: {smk.rule}: {message}\n")
+        console.flush()
+        raise SystemExit(1) from None
+    finally:
+        sys.stderr = console
         try:
-            return fn(**kwargs, log=log)
-        except TsmsnetError as err:
-            log(f"ERROR: {err}")
-            console.write(f"tsmsnet: {smk.rule}: {err}\n")
-            raise SystemExit(1) from None
-        finally:
-            sys.stderr = console
+            fh.close()
+        except OSError:  # flushing the log onto a full disk
+            pass
