@@ -1,11 +1,26 @@
 # No rules here: config validation, the video table, wildcard constraints, input functions.
+# Input functions run once per job (about a thousand at full scale): they look up dicts built
+# once here, never the pandas table.
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 
 from snakemake.utils import validate
 
 from tsmsnet import pipeline
+from tsmsnet import validate as checks
 from tsmsnet.config import dataset_configs, spot_config, synthetic_preset
 
+# Bad config or input stops here, before any job: one line naming the key, file, sheet, row
+# or frame and the fix, exit status 1, nothing written (see tsmsnet.validate). Jobs that a
+# cluster executor re-parses this file for skip re-reading the dataset.
+with checks.exit_on_error():
+    checks.check_workflow(
+        config,
+        f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
+        read_data=workflow.is_main_process,
+    )
 validate(config, schema="../schemas/config.schema.yaml")
 
 RESULTS = pipeline.results_dir(config)
@@ -16,6 +31,8 @@ SUBJECTS = pipeline.subjects(VIDEOS)
 CONFIGS = dataset_configs(config)
 SOURCE = dict(zip(VIDEOS["video"], VIDEOS["source"]))
 SUBJECT_OF = dict(zip(VIDEOS["video"], VIDEOS["subject"]))
+VIDEOS_OF = {s: pipeline.videos_of(VIDEOS, s) for s in SUBJECTS}
+TRAINING_VIDEOS = {s: pipeline.videos_except(VIDEOS, s) for s in SUBJECTS}
 SYNTHETIC = DATASET == "synthetic"
 LAYOUT = synthetic_preset(config)["layout"] if SYNTHETIC else None
 SYN_DATA = pipeline.synthetic_data_root(config)
@@ -48,8 +65,22 @@ def frames_input(wildcards):
     return source
 
 
+@cache
+def _fingerprints():
+    """Every video's frames fingerprint, once per DAG build (landmarks and faces share it).
+
+    One scandir and a stat per frame each (~1M stats for SAMM-LV), on threads: stat releases
+    the GIL.
+    """
+    sources = sorted(set(SOURCE.values()))
+    workers = min(8, len(sources), os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        prints = pool.map(lambda s: pipeline.frames_fingerprint(config, s), sources)
+        return dict(zip(sources, prints))
+
+
 def frames_fingerprint(wildcards):
-    return pipeline.frames_fingerprint(config, SOURCE[wildcards.video])
+    return _fingerprints()[SOURCE[wildcards.video]]
 
 
 def stage1_store(video, name):
@@ -100,32 +131,40 @@ def synthetic_outputs():
 
 
 def final_outputs():
-    return [f"{RESULTS}/evaluation/metrics.json"]
+    """The F1 logs and the report's material: F1 tables, score curves per fold, losses."""
+    figures = f"{RESULTS}/report"
+    tables = ("f1_pooled.html", "f1_per_config.html", "f1_per_fold.html", "f1.png")
+    return [
+        f"{RESULTS}/evaluation/metrics.json",
+        *[f"{figures}/{name}" for name in tables],
+        *[f"{figures}/scores/{c}/{s}.png" for c in CONFIGS for s in SUBJECTS],
+        *[f"{figures}/losses/{c}.png" for c in CONFIGS],
+    ]
 
 
 def flow_params():
     """Only the active flow method's settings, so tuning another method reruns nothing."""
+    from tsmsnet.preprocess.flow import params_section
+
     flow = config["preprocess"]["flow"]
-    return {"method": flow["method"], "params": flow[flow["method"]]}
+    return {"method": flow["method"], "params": flow[params_section(flow["method"])]}
 
 
 def training_stage1(wildcards):
     """Stage-1 stores of the fold's training videos: the held-out subject never appears."""
-    train = pipeline.videos_except(VIDEOS, wildcards.subject)
-    return [stage1_store(v, wildcards.config) for v in train]
+    return [stage1_store(v, wildcards.config) for v in training_videos(wildcards)]
 
 
 def training_stage2(wildcards):
-    train = pipeline.videos_except(VIDEOS, wildcards.subject)
-    return [stage2_store(v) for v in train]
+    return [stage2_store(v) for v in training_videos(wildcards)]
 
 
 def training_videos(wildcards):
-    return pipeline.videos_except(VIDEOS, wildcards.subject)
+    return list(TRAINING_VIDEOS[wildcards.subject])
 
 
 def test_videos(wildcards):
-    return pipeline.videos_of(VIDEOS, wildcards.subject)
+    return list(VIDEOS_OF[wildcards.subject])
 
 
 def test_stage1(wildcards):

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+import cv2
 import numpy as np
 import zarr
 
@@ -21,6 +24,8 @@ from tsmsnet.preprocess.features import flow_to_sample
 from tsmsnet.preprocess.geometry import FaceGeometry
 
 KINDS = ("skip", "stride")
+# Flow methods OpenCV computes one pair per call, releasing the GIL: threads parallelise them.
+OPENCV_METHODS = ("tvl1", "dis")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -176,6 +181,92 @@ class _Window:
         return self.frames
 
 
+class _SampleMaker:
+    """Samples of frame pairs (frames[a], frames[a + step]) -> (B, 3, 2*roi_height, roi_width).
+
+    Three ways, all giving byte-identical samples (each pair's flow depends on its two frames
+    only, and each sample is made from its own flow by `flow_to_sample`):
+    - threads: `threads` workers, each with its own flow object built like `flow_fn` with one
+      OpenCV thread (OpenCV releases the GIL), when threads > 1 and `flow_fn` is a FlowFn
+      of an OpenCV method (or of any method without calc_many);
+    - batched: otherwise `flow_fn.calc_many(prevs, nexts)` when the flow function has it (one
+      call per block: a batched solver spreads over its own threads or GPU);
+    - sequential: `flow_fn` itself, one pair after the other, in order.
+    """
+
+    def __init__(self, flow_fn, threads: int, geom: FaceGeometry, roi_width: int, roi_height: int):
+        self.flow_fn, self.geom, self.size = flow_fn, geom, (roi_width, roi_height)
+        self.calc_many = getattr(flow_fn, "calc_many", None)
+        self.pool: ThreadPoolExecutor | None = None
+        self._cv2_threads: int | None = None
+        per_pair = self.calc_many is None or getattr(flow_fn, "method", None) in OPENCV_METHODS
+        clone = _flow_cloner(flow_fn) if threads > 1 and per_pair else None
+        if clone is not None:
+            self.calc_many = None
+            self._cv2_threads = cv2.getNumThreads()
+            local = threading.local()
+
+            def start_worker() -> None:
+                local.flow = clone()
+
+            self._local = local
+            self.pool = ThreadPoolExecutor(int(threads), "flow", initializer=start_worker)
+        self.mode = (
+            f"{threads} threads, one flow object each"
+            if self.pool is not None
+            else "batched (calc_many)"
+            if self.calc_many is not None
+            else "sequential"
+        )
+
+    def _sample(self, flow: np.ndarray) -> np.ndarray:
+        return flow_to_sample(flow, self.geom, *self.size)
+
+    def _pair(self, frames: np.ndarray, a: int, step: int) -> np.ndarray:
+        return self._sample(self._local.flow(frames[a], frames[a + step]))
+
+    def submit(self, frames: np.ndarray, starts: np.ndarray, step: int) -> Callable[[], np.ndarray]:
+        """Start the pairs (frames[a], frames[a + step]) for a in `starts`; returns a function
+        that waits for them and gives their samples as one float32 block."""
+        starts = [int(a) for a in starts]
+        if self.pool is not None:
+            futures = [self.pool.submit(self._pair, frames, a, step) for a in starts]
+            return lambda: np.stack([f.result() for f in futures]).astype(np.float32, copy=False)
+        if self.calc_many is not None:
+
+            def batched() -> np.ndarray:
+                idx = np.asarray(starts)
+                flows = np.asarray(self.calc_many(frames[idx], frames[idx + step]))
+                return np.stack([self._sample(f) for f in flows]).astype(np.float32, copy=False)
+
+            return batched
+
+        def sequential() -> np.ndarray:
+            out = [self._sample(self.flow_fn(frames[a], frames[a + step])) for a in starts]
+            return np.stack(out).astype(np.float32, copy=False)
+
+        return sequential
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        if self._cv2_threads is not None:
+            cv2.setNumThreads(self._cv2_threads)  # the workers' make_flow set it to 1
+            self._cv2_threads = None
+
+
+def _flow_cloner(flow_fn) -> Callable[[], Callable] | None:
+    """A factory of independent single-threaded copies of `flow_fn`, or None (an arbitrary
+    callable may share state between calls, so it is only ever called from one thread)."""
+    from tsmsnet.preprocess.flow import FlowFn, make_flow
+
+    if not isinstance(flow_fn, FlowFn):
+        return None
+    method, params = flow_fn.method, dict(flow_fn.params)
+    return lambda: make_flow(method, params, 1)
+
+
 def write_flow_features(
     faces_path,
     out,
@@ -188,9 +279,15 @@ def write_flow_features(
     chunk: int,
     dtype: str,
     log=None,
+    threads: int = 1,
 ) -> None:
     """Flow samples of one video: kind 'skip' (stage 1, t -> t+step for every t) or
     'stride' (stage 2, step*j -> step*j+step). (n, 3, 2*roi_height, roi_width), chunked in time.
+
+    Pairs are processed in blocks of one store chunk: each block's frames are read once from
+    the faces store (a sliding window: memory is bounded by chunk + step frames, whatever
+    the video's length), its flows computed by `threads` workers (see _SampleMaker) while the
+    previous block is written. The store is byte-identical for every `threads`.
     """
     faces = open_store(faces_path)
     n_frames = int(faces.shape[0])
@@ -204,29 +301,42 @@ def write_flow_features(
     shape = (n, 3, 2 * roi_height, roi_width)
     report = _progress(log, f"{kind} features (step {step}) {name}", n)
     window = _Window(faces)
-    with _atomic_dir(out) as tmp:
-        arr = zarr.create_array(
-            store=str(tmp), shape=shape, chunks=(chunk,) + shape[1:], dtype=dtype
-        )
-        for i0 in range(0, n, chunk):
-            i1 = min(i0 + chunk, n)
-            lo, hi = _frames_needed(i0, i1, step, kind)
-            frames = window.get(lo, hi)
-            stride = 1 if kind == "skip" else step
-            block = np.empty((i1 - i0,) + shape[1:], dtype=np.float32)
-            for k, a in enumerate(range(i0 * stride, i1 * stride, stride)):
-                flow = flow_fn(frames[a - lo], frames[a - lo + step])
-                block[k] = flow_to_sample(flow, geom, roi_width, roi_height)
-            arr[i0:i1] = block.astype(dtype)
-            report(i1)
-        arr.attrs.update(
-            {
-                "kind": kind,
-                "step": int(step),
-                "first_frame": int(faces.attrs.get("first_frame", 0)),
-                "n_frames": n_frames,
-                "flow": getattr(flow_fn, "method", "unknown"),
-                "flow_params": dict(getattr(flow_fn, "params", {})),
-                "source": name,
-            }
-        )
+    stride = 1 if kind == "skip" else step
+    maker = _SampleMaker(flow_fn, max(1, int(threads)), geom, roi_width, roi_height)
+    if log is not None:
+        log(f"{kind} features (step {step}) {name}: {n} pairs, flow {maker.mode}")
+    try:
+        with _atomic_dir(out) as tmp:
+            arr = zarr.create_array(
+                store=str(tmp), shape=shape, chunks=(chunk,) + shape[1:], dtype=dtype
+            )
+            pending = None  # (i0, i1, wait) of the block being computed
+            for i0 in range(0, n, chunk):
+                i1 = min(i0 + chunk, n)
+                lo, hi = _frames_needed(i0, i1, step, kind)
+                frames = window.get(lo, hi)
+                starts = np.arange(i0 * stride, i1 * stride, stride) - lo
+                block = (i0, i1, maker.submit(frames, starts, step))
+                if pending is not None:
+                    _write_block(arr, pending, dtype, report)
+                pending = block
+            _write_block(arr, pending, dtype, report)
+            arr.attrs.update(
+                {
+                    "kind": kind,
+                    "step": int(step),
+                    "first_frame": int(faces.attrs.get("first_frame", 0)),
+                    "n_frames": n_frames,
+                    "flow": getattr(flow_fn, "method", "unknown"),
+                    "flow_params": dict(getattr(flow_fn, "params", {})),
+                    "source": name,
+                }
+            )
+    finally:
+        maker.close()
+
+
+def _write_block(arr: zarr.Array, pending, dtype: str, report) -> None:
+    i0, i1, wait = pending
+    arr[i0:i1] = wait().astype(dtype)
+    report(i1)

@@ -39,7 +39,11 @@ def flow_features(
     threads: int,
     log: Log,
 ) -> None:
-    """Stage-1 ('skip', step K) or stage-2 ('stride', step 4) flow feature store of one video."""
+    """Stage-1 ('skip', step K) or stage-2 ('stride', step 4) flow feature store of one video.
+
+    `threads` (the rule's) flow workers compute pairs in parallel; the store is the same
+    byte for byte whatever the count.
+    """
     from tsmsnet.preprocess.flow import make_flow
     from tsmsnet.preprocess.stores import geometry_from_faces, open_store, write_flow_features
 
@@ -57,4 +61,5 @@ def flow_features(
         chunk=chunk,
         dtype=features["dtype"],
         log=log,
+        threads=threads,
     )

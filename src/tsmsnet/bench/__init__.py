@@ -1,0 +1,1 @@
+"""Benchmark helpers: full-scale dataset layouts and synthetic long videos (no real data)."""
