@@ -45,9 +45,9 @@ if SYNTHETIC:
             csv=f"{SYN_DATA}/ground_truth.csv",
         log:
             f"{RESULTS}/logs/synthetic_workbook.log",
-        threads: 1
         conda:
             "../../envs/preprocess.yaml"
+        threads: 1
         params:
             layout=LAYOUT,
             data_root=readers_root,
@@ -63,9 +63,9 @@ rule annotations:
         annotations=f"{RESULTS}/annotations.csv",
     log:
         f"{RESULTS}/logs/annotations.log",
-    threads: 1
     conda:
         "../../envs/preprocess.yaml"
+    threads: 1
     params:
         reader=READER,
         data_root=readers_root,

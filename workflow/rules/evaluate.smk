@@ -17,8 +17,8 @@ rule evaluate:
         per_video=f"{RESULTS}/evaluation/per_video.csv",
     log:
         f"{RESULTS}/logs/evaluate.log",
-    threads: 1
     conda:
         "../../envs/model.yaml"
+    threads: 1
     script:
         "../scripts/evaluate.py"
