@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tsmsnet.bench.video import face_points_128
 from tsmsnet.errors import ConfigError
 from tsmsnet.preprocess.features import flow_to_sample, flows_to_samples, motion_maps, strain
 from tsmsnet.preprocess.flow import flow_from_config, make_flow
@@ -14,20 +15,9 @@ SHIFT = 1.5
 MOUTH = (64.0, 98.0)
 
 
-def face_points() -> np.ndarray:
-    """Hand-made 68 points on a 128x128 face; only the indices the geometry uses matter."""
-    p = np.full((68, 2), 64.0)
-    p[17], p[19], p[24], p[26] = (20, 40), (35, 32), (93, 33), (108, 40)
-    p[36:42] = [(30, 50), (37, 46), (44, 46), (51, 50), (44, 53), (37, 53)]
-    p[42:48] = [(77, 50), (84, 46), (91, 46), (98, 50), (91, 54), (84, 54)]
-    p[28] = (64, 60)
-    p[50], p[57], p[60], p[64] = (57, 90), (64, 106), (48, 96), (80, 96)
-    return p
-
-
 @pytest.fixture(scope="module")
 def geom() -> FaceGeometry:
-    return FaceGeometry.from_points(face_points(), SIZE, 28, 11, 15, 12)
+    return FaceGeometry.from_points(face_points_128(), SIZE, 28, 11, 15, 12)
 
 
 @pytest.fixture(scope="module")

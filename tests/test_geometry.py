@@ -3,22 +3,12 @@
 import numpy as np
 import pytest
 
+from tsmsnet.bench.video import face_points_128
 from tsmsnet.errors import InputError
 from tsmsnet.preprocess.align import crop_resize, map_points
 from tsmsnet.preprocess.geometry import FaceGeometry, eye_hexagons, nose_patch, roi_boxes
 
 SIZE = 128
-
-
-def face_points() -> np.ndarray:
-    """Hand-made 68 points on a 128x128 face; only the indices the geometry uses matter."""
-    p = np.full((68, 2), 64.0)
-    p[17], p[19], p[24], p[26] = (20, 40), (35, 32), (93, 33), (108, 40)
-    p[36:42] = [(30, 50), (37, 46), (44, 46), (51, 50), (44, 53), (37, 53)]
-    p[42:48] = [(77, 50), (84, 46), (91, 46), (98, 50), (91, 54), (84, 54)]
-    p[28] = (64, 60)
-    p[50], p[57], p[60], p[64] = (57, 90), (64, 106), (48, 96), (80, 96)
-    return p
 
 
 def test_map_points_honours_crop_offset():
@@ -52,7 +42,7 @@ def test_crop_resize_empty_box_is_an_error():
 
 
 def test_eye_hexagons_push_points_out():
-    pts = face_points()
+    pts = face_points_128()
     left, right = eye_hexagons(pts, 15)
     assert left.dtype == np.int32 and left.shape == (6, 2)
     np.testing.assert_array_equal(
@@ -64,7 +54,7 @@ def test_eye_hexagons_push_points_out():
 
 
 def test_eye_mask_covers_eyes_and_pushed_corners():
-    pts = face_points()
+    pts = face_points_128()
     geom = FaceGeometry.from_points(pts, SIZE, 28, 11, 15, 12)
     assert geom.eye_mask.dtype == bool and geom.eye_mask.shape == (SIZE, SIZE)
     for x, y in pts[36:48].astype(int):
@@ -77,33 +67,33 @@ def test_eye_mask_covers_eyes_and_pushed_corners():
 
 
 def test_roi_boxes_exact():
-    top, bottom = roi_boxes(face_points(), 12, SIZE)
+    top, bottom = roi_boxes(face_points_128(), 12, SIZE)
     assert top == (8, 20, 120, 66)  # x 20-12..108+12, y min(32,33)-12..max(53,54)+12
     assert bottom == (36, 78, 92, 118)  # x 48-12..80+12, y 90-12..106+12
 
 
 def test_roi_boxes_clamped():
-    top, bottom = roi_boxes(face_points(), 30, SIZE)
+    top, bottom = roi_boxes(face_points_128(), 30, SIZE)
     assert top == (0, 2, 128, 84)
     assert bottom == (18, 60, 110, 128)
 
 
 def test_roi_degenerate_names_the_video():
-    pts = face_points()
+    pts = face_points_128()
     pts[[60, 64]] = (200, 96)  # mouth entirely off the right edge
     with pytest.raises(InputError, match="subj01/vid02"):
         roi_boxes(pts, 12, SIZE, source="subj01/vid02")
 
 
 def test_nose_patch_centred_and_clamped():
-    pts = face_points()
+    pts = face_points_128()
     assert nose_patch(pts, 28, 11, SIZE) == (59, 55, 70, 66)
     pts[28] = (2, 126)
     assert nose_patch(pts, 28, 11, SIZE) == (0, 121, 8, 128)  # x -3..8, y 121..132, clamped
 
 
 def test_face_geometry_bundles_boxes():
-    geom = FaceGeometry.from_points(face_points(), SIZE, 28, 11, 15, 12)
+    geom = FaceGeometry.from_points(face_points_128(), SIZE, 28, 11, 15, 12)
     assert geom.top == (8, 20, 120, 66)
     assert geom.bottom == (36, 78, 92, 118)
     assert geom.nose == (59, 55, 70, 66)

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tsmsnet.bench.video import face_points_128
 from tsmsnet.datasets.frames import FrameSource
 from tsmsnet.errors import InputError
 from tsmsnet.preprocess.align import crop_resize
@@ -23,17 +24,6 @@ N = 30
 SIZE = 128
 BOX = (20, 10, 140, 110)  # 120 x 100 in a 160 x 120 frame
 FIRST = 7
-
-
-def face_points() -> np.ndarray:
-    """Hand-made 68 points on a 128x128 face; only the indices the geometry uses matter."""
-    p = np.full((68, 2), 64.0)
-    p[17], p[19], p[24], p[26] = (20, 40), (35, 32), (93, 33), (108, 40)
-    p[36:42] = [(30, 50), (37, 46), (44, 46), (51, 50), (44, 53), (37, 53)]
-    p[42:48] = [(77, 50), (84, 46), (91, 46), (98, 50), (91, 54), (84, 54)]
-    p[28] = (64, 60)
-    p[50], p[57], p[60], p[64] = (57, 90), (64, 106), (48, 96), (80, 96)
-    return p
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +44,7 @@ def video(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def landmarks() -> Landmarks:
     scale = np.array([(BOX[2] - BOX[0]) / SIZE, (BOX[3] - BOX[1]) / SIZE])
-    points = face_points() * scale + np.array(BOX[:2])
+    points = face_points_128() * scale + np.array(BOX[:2])
     return Landmarks(frame_index=0, box=BOX, points=points, frame_shape=(120, 160))
 
 
@@ -103,7 +93,7 @@ def test_faces_store(faces, video):
     assert attrs["first_frame"] == FIRST and attrs["n_frames"] == N
     assert attrs["box"] == list(BOX) and attrs["source_shape"] == [120, 160]
     assert attrs["landmark_frame"] == 0
-    np.testing.assert_allclose(attrs["landmarks"], face_points(), atol=1e-9)
+    np.testing.assert_allclose(attrs["landmarks"], face_points_128(), atol=1e-9)
     frame = FrameSource(video).read(13)
     np.testing.assert_array_equal(arr[13], crop_resize(frame, BOX, SIZE))
     assert not list(faces.parent.glob("*.tmp-*"))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import zarr
 
+from tsmsnet.bench.video import face_points_128
 from tsmsnet.config import DEFAULT_CONFIG, load_config
 from tsmsnet.preprocess import stores
 from tsmsnet.preprocess.features import flow_to_sample
@@ -16,17 +17,6 @@ from tsmsnet.preprocess.stores import geometry_from_faces, open_store, write_flo
 
 SIZE = 64  # small faces keep TV-L1 quick; the geometry scales with them
 N = 15
-
-
-def face_points(size: int) -> np.ndarray:
-    """68 points on a size x size face (only the indices the geometry uses matter)."""
-    p = np.full((68, 2), 64.0)
-    p[17], p[19], p[24], p[26] = (20, 40), (35, 32), (93, 33), (108, 40)
-    p[36:42] = [(30, 50), (37, 46), (44, 46), (51, 50), (44, 53), (37, 53)]
-    p[42:48] = [(77, 50), (84, 46), (91, 46), (98, 50), (91, 54), (84, 54)]
-    p[28] = (64, 60)
-    p[50], p[57], p[60], p[64] = (57, 90), (64, 106), (48, 96), (80, 96)
-    return p * size / 128
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +41,13 @@ def faces(tmp_path_factory) -> Path:
         store=str(out), shape=frames.shape, chunks=(4, SIZE, SIZE), dtype="uint8"
     )
     arr[:] = frames
-    arr.attrs.update({"first_frame": 1, "landmarks": face_points(SIZE).tolist(), "face_size": SIZE})
+    arr.attrs.update(
+        {
+            "first_frame": 1,
+            "landmarks": (face_points_128() * SIZE / 128).tolist(),
+            "face_size": SIZE,
+        }
+    )
     arr.attrs["source"] = "v"
     return out
 

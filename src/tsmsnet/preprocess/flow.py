@@ -55,12 +55,7 @@ class FlowFn:
 
     def calc_many(self, prevs, nexts) -> np.ndarray:
         """Flows of pairs (prevs[i], nexts[i]): two (B, H, W) stacks -> (B, H, W, 2) float32."""
-        prevs, nexts = np.asarray(prevs), np.asarray(nexts)
-        if prevs.ndim != 3 or prevs.shape != nexts.shape:
-            raise ValueError(
-                f"calc_many takes two (B, H, W) stacks of equal shape, got {prevs.shape}"
-                f" and {nexts.shape}"
-            )
+        prevs, nexts = as_stacks(prevs, nexts)
         batched = getattr(self._algo, "calc_many", None)
         if batched is not None:
             return np.asarray(batched(prevs, nexts), dtype=np.float32)
@@ -113,6 +108,17 @@ def _tvl1_torch(params: dict, device):
     from tsmsnet.preprocess.tvl1_torch import TorchTVL1
 
     return TorchTVL1(params, device=device)
+
+
+def as_stacks(prevs, nexts) -> tuple[np.ndarray, np.ndarray]:
+    """Two (B, H, W) frame stacks of equal shape, or a ValueError saying what came instead."""
+    prevs, nexts = np.asarray(prevs), np.asarray(nexts)
+    if prevs.ndim != 3 or prevs.shape != nexts.shape:
+        raise ValueError(
+            f"calc_many takes two (B, H, W) stacks of equal shape, got {prevs.shape}"
+            f" and {nexts.shape}"
+        )
+    return prevs, nexts
 
 
 _METHODS = {"tvl1": _tvl1, "dis": _dis, "tvl1_torch": _tvl1_torch}

@@ -45,7 +45,7 @@ import torch
 import torch.nn.functional as F
 
 from tsmsnet.errors import ConfigError
-from tsmsnet.preprocess.flow import TVL1_PARAMS, check_tvl1_params
+from tsmsnet.preprocess.flow import TVL1_PARAMS, as_stacks, check_tvl1_params
 
 # OpenCV's thresholding step skips pixels whose |grad I1|^2 is at most FLT_EPSILON.
 _FLT_EPS = float(np.finfo(np.float32).eps)
@@ -231,12 +231,7 @@ class TorchTVL1:
 
     def calc_many(self, prevs, nexts) -> np.ndarray:
         """(B, H, W) prev and next frames -> (B, H, W, 2) float32 flows, pair by pair."""
-        prevs, nexts = np.asarray(prevs), np.asarray(nexts)
-        if prevs.ndim != 3 or prevs.shape != nexts.shape:
-            raise ValueError(
-                f"calc_many takes two (B, H, W) stacks of equal shape, got {prevs.shape}"
-                f" and {nexts.shape}"
-            )
+        prevs, nexts = as_stacks(prevs, nexts)
         b, h, w = prevs.shape
         if h < 3 or w < 3:
             raise ValueError(f"frames of {h}x{w} are too small for TV-L1")

@@ -91,6 +91,42 @@ def _record(used_out: str, **sections) -> None:
     atomic_text(yaml.safe_dump(sections, sort_keys=True), used_out)
 
 
+def _save_fold(
+    model,
+    net_cfg,
+    losses,
+    train,
+    annotations_csv,
+    videos,
+    held_out,
+    spot,
+    seed,
+    preprocess,
+    model_out,
+    losses_out,
+    used_out,
+    **record,
+) -> None:
+    """Checkpoint, per-epoch losses and the exact settings of one trained fold."""
+    from tsmsnet.training.train import save_checkpoint, write_losses_csv
+
+    extra = _extra(annotations_csv, videos, held_out, spot, seed, preprocess)
+    save_checkpoint(model_out, model, net_cfg, train, losses, extra)
+    write_losses_csv(losses_out, losses)
+    _record(
+        used_out,
+        spot=spot,
+        train=train,
+        features=dict(preprocess["features"]),
+        seed=seed,
+        held_out=held_out,
+        videos=videos,
+        fps=extra["fps"],
+        preprocess=preprocess,
+        **record,
+    )
+
+
 def train_apex_fold(
     annotations_csv: str,
     stores: list[str],
@@ -115,7 +151,7 @@ def train_apex_fold(
     training videos' fps, so `tsmsnet spot` preprocesses a new video the same way.
     """
     from tsmsnet.models.apex import ApexNetConfig
-    from tsmsnet.training.train import save_checkpoint, train_apex, write_losses_csv
+    from tsmsnet.training.train import train_apex
 
     items = fold_items(annotations_csv, stores, videos, held_out, spot["type"])
     net_cfg = ApexNetConfig(
@@ -126,20 +162,20 @@ def train_apex_fold(
     )
     log(f"fold held out={held_out}: {len(items)} training videos, K={spot['K']}")
     model, losses = train_apex(items, net_cfg, train, seed, device, log, K=int(spot["K"]))
-    preprocess = preprocess_record(face_size, landmarks, flow, features)
-    extra = _extra(annotations_csv, videos, held_out, spot, seed, preprocess)
-    save_checkpoint(model_out, model, net_cfg, train, losses, extra)
-    write_losses_csv(losses_out, losses)
-    _record(
+    _save_fold(
+        model,
+        net_cfg,
+        losses,
+        train,
+        annotations_csv,
+        videos,
+        held_out,
+        spot,
+        seed,
+        preprocess_record(face_size, landmarks, flow, features),
+        model_out,
+        losses_out,
         used_out,
-        spot=spot,
-        train=train,
-        features=features,
-        seed=seed,
-        held_out=held_out,
-        videos=videos,
-        fps=extra["fps"],
-        preprocess=preprocess,
     )
 
 
@@ -167,7 +203,7 @@ def train_interval_fold(
     Records the preprocessing, the stride and the fps in the checkpoint as stage 1 does.
     """
     from tsmsnet.models.interval import IntervalNetConfig
-    from tsmsnet.training.train import save_checkpoint, train_interval, write_losses_csv
+    from tsmsnet.training.train import train_interval
 
     items = fold_items(annotations_csv, stores, videos, held_out, spot["type"])
     net = spot["interval_net"]
@@ -183,19 +219,19 @@ def train_interval_fold(
     model, losses = train_interval(
         items, net_cfg, train, seed, device, log, clip_stride=int(stride)
     )
-    preprocess = preprocess_record(face_size, landmarks, flow, features, stage2_stride=stride)
-    extra = _extra(annotations_csv, videos, held_out, spot, seed, preprocess)
-    save_checkpoint(model_out, model, net_cfg, train, losses, extra)
-    write_losses_csv(losses_out, losses)
-    _record(
+    _save_fold(
+        model,
+        net_cfg,
+        losses,
+        train,
+        annotations_csv,
+        videos,
+        held_out,
+        spot,
+        seed,
+        preprocess_record(face_size, landmarks, flow, features, stage2_stride=stride),
+        model_out,
+        losses_out,
         used_out,
-        spot=spot,
-        train=train,
-        features=features,
-        seed=seed,
-        held_out=held_out,
-        videos=videos,
         stride=stride,
-        fps=extra["fps"],
-        preprocess=preprocess,
     )
