@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tsmsnet.errors import InputError
+from tsmsnet.steps.files import atomic_write
 
 _NODE = re.compile(r'^\s*(\d+)\[label = "(.*)", color = "([^"]*)", style="([^"]*)"\];\s*$')
 _EDGE = re.compile(r"^\s*(\d+) -> (\d+)\s*$")
@@ -232,14 +233,8 @@ def render(dot: str, out: str | Path, fmt: str) -> Path:
 
 
 def _atomic(out: Path, write) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """Write aside then rename (the project's one implementation), returning the path."""
+    atomic_write(out, write)
     return out
 
 
