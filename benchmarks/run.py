@@ -173,7 +173,7 @@ def job_train_interval(a: dict) -> dict:
 
     set_threads(a["threads"])
     cfg = _cfg()
-    spot = cfg["configs"]["samm_micro"]
+    spot = cfg["configs"][a.get("config", "samm_micro")]
     net = spot["interval_net"]
     train = {**cfg["interval_net"], "epochs": 1}
     net_cfg = IntervalNetConfig(
@@ -440,6 +440,15 @@ def memory_section(work: Path, video: Path, quick: bool, threads: int) -> dict:
             "train_interval": run_job(
                 "train_interval", stores=s2[:n], threads=threads, every=600, length=120
             )["rss_mb"],
+            # SAMM macro: L=114, the longest windows (passes of clips_per_pass clips).
+            "train_interval L=114": run_job(
+                "train_interval",
+                stores=s2[:n],
+                threads=threads,
+                every=600,
+                length=120,
+                config="samm_macro",
+            )["rss_mb"],
         }
     return out
 
@@ -550,9 +559,11 @@ def print_report(res: dict) -> None:
         few, many = tr["stores"]
         jobs = tr["jobs"]
         print(f"  training, {few} vs {many} stores of {tr['frames_per_store']} frames:")
-        for job in ("train_apex", "train_interval"):
+        for job in jobs[few]:
+            if job.endswith("_gb"):
+                continue
             ra, rb = jobs[few][job], jobs[many][job]
-            print(f"  {job:14s} {ra:7.0f} MB {rb:7.0f} MB  ({100 * (rb - ra) / ra:+.1f}%)")
+            print(f"  {job:20s} {ra:7.0f} MB {rb:7.0f} MB  ({100 * (rb - ra) / ra:+.1f}%)")
     if "dag" in res:
         print("\n[dag] snakemake -n at full scale (two runs)")
         for dataset, d in res["dag"].items():

@@ -42,11 +42,19 @@ def classify_proposals(
     L: int,
     stride: int,
     device: torch.device,
+    block: int = 1024,
 ) -> np.ndarray:
-    """Stage-2 label (0/1) of each proposal [onset, offset, score] in store-index frames."""
+    """Stage-2 label (0/1) of each proposal [onset, offset, score] in store-index frames.
+
+    Windows are built and classified about `block` clips at a time (memory stays bounded
+    however many proposals a long video gives).
+    """
     model.eval()
-    if len(proposals) == 0:
-        return np.zeros(0, dtype=np.int64)
-    windows = np.stack([proposal_window(store, int(p[0]), L, stride) for p in proposals])
-    logits = model(torch.from_numpy(windows).to(device))
-    return logits.argmax(dim=1).cpu().numpy().astype(np.int64)
+    labels = np.zeros(len(proposals), dtype=np.int64)
+    per_pass = max(1, int(block) // int(L))
+    for lo in range(0, len(proposals), per_pass):
+        chunk = proposals[lo : lo + per_pass]
+        windows = np.stack([proposal_window(store, int(p[0]), L, stride) for p in chunk])
+        logits = model(torch.from_numpy(windows).to(device))
+        labels[lo : lo + len(chunk)] = logits.argmax(dim=1).cpu().numpy()
+    return labels

@@ -84,7 +84,7 @@ def spot_stores(
         scores = apex_scores(apex, s1, dev, block)
         proposals = find_proposals(scores, K, P, n_frames)
         labels = (
-            classify_proposals(interval, s2, proposals, L, stride, dev)
+            classify_proposals(interval, s2, proposals, L, stride, dev, block)
             if stage2_trained
             else np.zeros(len(proposals), dtype=np.int64)
         )

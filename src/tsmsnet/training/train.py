@@ -7,7 +7,6 @@ fixed by the config, so no test data ever influences a model.
 from __future__ import annotations
 
 import csv
-import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
@@ -21,6 +20,7 @@ from torch.utils.data import DataLoader
 from tsmsnet.errors import ConfigError, InputError
 from tsmsnet.models.apex import ApexNet, ApexNetConfig
 from tsmsnet.models.interval import IntervalNet, IntervalNetConfig
+from tsmsnet.steps.files import atomic_write
 from tsmsnet.training.data import (
     ApexSamples,
     BlockShuffleBatchSampler,
@@ -77,8 +77,14 @@ def _fit(
     device: torch.device,
     log: Log,
     progress: Progress | None,
+    micro_batch: int | None = None,
 ) -> list[float]:
-    """Fixed-length training; returns the per-epoch mean loss (weighted by batch size)."""
+    """Fixed-length training; returns the per-epoch mean loss (weighted by batch size).
+
+    micro_batch: samples per forward/backward pass; a larger batch is split into passes whose
+    gradients add up to the batch's mean-loss gradient (one optimiser step per batch), so peak
+    memory follows the pass, not the batch. None: the whole batch in one pass.
+    """
     losses = []
     for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()
@@ -86,13 +92,15 @@ def _fit(
         total = torch.zeros((), device=device, dtype=torch.float64)
         seen = 0
         for x, y in epoch_batches(epoch):
-            x = x.to(device, non_blocking=True)
-            y = y.to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), y)
-            loss.backward()
+            step = len(y) if micro_batch is None else max(1, int(micro_batch))
+            for lo in range(0, len(y), step):
+                xs = x[lo : lo + step].to(device, non_blocking=True)
+                ys = y[lo : lo + step].to(device, non_blocking=True)
+                loss = loss_fn(model(xs), ys) * (len(ys) / len(y))
+                loss.backward()
+                total += loss.detach().double() * len(y)
             optimizer.step()
-            total += loss.detach().double() * len(y)
             seen += len(y)
         mean = float(total) / max(seen, 1)
         losses.append(mean)
@@ -178,9 +186,11 @@ def train_interval(
     """Train stage 2 (cross-entropy) on balanced windows of L clips of the stage-2 stores.
 
     train_cfg: config.yaml `interval_net` (epochs, batch_size, lr, betas, weight_decay,
-    positive_cover). clip_stride: frames between clips (`preprocess.stage2_stride`, checked
-    against the stores' `step` attr). The negatives are re-drawn every epoch from a seeded
-    generator, so over the epochs the model sees more of them than one fixed draw would give.
+    positive_cover, clips_per_pass: at most this many clips go through the per-clip CNN in one
+    pass, so memory stays bounded for any L and batch size). clip_stride: frames between
+    clips (`preprocess.stage2_stride`, checked against the stores' `step` attr). The negatives
+    are re-drawn every epoch from a seeded generator, so over the epochs the model sees more
+    of them than one fixed draw would give.
     """
     device = _device(device)
     if not train_items:
@@ -230,8 +240,14 @@ def train_interval(
         device,
         log,
         progress,
+        micro_batch=windows_per_pass(train_cfg, L),
     )
     return model.eval(), losses
+
+
+def windows_per_pass(train_cfg: dict, L: int) -> int:
+    """Windows of L clips per forward pass under config `interval_net.clips_per_pass`."""
+    return max(1, int(train_cfg["clips_per_pass"]) // int(L))
 
 
 def save_checkpoint(
@@ -250,11 +266,7 @@ def save_checkpoint(
         "extra": dict(extra),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
 def load_checkpoint(path, device) -> tuple[nn.Module, dict]:
@@ -273,11 +285,13 @@ def load_checkpoint(path, device) -> tuple[nn.Module, dict]:
 
 
 def write_losses_csv(path, losses: Sequence[float]) -> None:
-    """Per-epoch training loss table: columns epoch (1-based), loss."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["epoch", "loss"])
-        for epoch, loss in enumerate(losses, start=1):
-            writer.writerow([epoch, repr(float(loss))])
+    """Per-epoch training loss table: columns epoch (1-based), loss (written aside, renamed)."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["epoch", "loss"])
+            for epoch, loss in enumerate(losses, start=1):
+                writer.writerow([epoch, repr(float(loss))])
+
+    atomic_write(path, write)
