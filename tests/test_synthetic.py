@@ -22,7 +22,13 @@ from tsmsnet.synthetic.generate import (
 from tsmsnet.synthetic.plan import planned_videos, subject_plan, video_plan
 
 FACE_SIZE = 128
-TINY = {"layout": "casme2", "subjects": 2, "videos_per_subject": 2, "frames": 90, "image_size": 128}
+TINY = {
+    "layout": "casme2",
+    "subjects": 2,
+    "videos_per_subject": 2,
+    "frames": 150,
+    "image_size": 128,
+}
 SEED = 7
 
 

@@ -201,3 +201,63 @@ def test_lazy_datasets_read_across_chunks(tmp_path):
     batches = list(sampler)
     assert len(batches) == len(sampler)
     assert sorted(i for batch in batches for i in batch) == list(range(len(win)))
+
+
+def test_micro_batches_add_up_to_the_whole_batch_gradient():
+    """Split passes (memory bound) take the same optimiser steps as one pass (no BatchNorm)."""
+    from tsmsnet.training.train import _fit
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(4, 10, 5, generator=gen)
+    y = torch.randn(4, 10, 1, generator=gen)
+
+    def trained(micro_batch):
+        torch.manual_seed(1)
+        model = torch.nn.Linear(5, 1)
+        opt = torch.optim.Adamax(model.parameters(), lr=0.1)
+        losses = _fit(
+            model,
+            lambda _e: zip(x, y, strict=True),
+            opt,
+            torch.nn.MSELoss(),
+            3,
+            torch.device("cpu"),
+            quiet,
+            None,
+            micro_batch=micro_batch,
+        )
+        return model, losses
+
+    whole, l_whole = trained(None)
+    split, l_split = trained(3)
+    for a, b in zip(whole.parameters(), split.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+    assert np.allclose(l_whole, l_split, rtol=1e-6)
+    moved, _ = trained(None)
+    torch.manual_seed(1)
+    assert not torch.equal(moved.weight, torch.nn.Linear(5, 1).weight)
+
+
+def test_windows_per_pass_bounds_clips_for_every_L(cfg):
+    from tsmsnet.training.train import windows_per_pass
+
+    budget = int(cfg["interval_net"]["clips_per_pass"])
+    for name, spot in cfg["configs"].items():
+        n = windows_per_pass(cfg["interval_net"], spot["L"])
+        assert n >= 1 and (n * spot["L"] <= budget or n == 1), name
+        assert (n + 1) * spot["L"] > budget, name
+
+
+def test_dataset_training_overrides_replace_only_their_keys(cfg):
+    from tsmsnet.config import training
+
+    cfg["synthetic"]["presets"]["default"]["train"] = {"apex_net": {"batch_size": 16}}
+    cfg["datasets"]["casme2"]["train"] = {"interval_net": {"epochs": 7}}
+    apex = training(cfg, "apex_net")
+    assert apex["batch_size"] == 16 and apex["epochs"] == cfg["apex_net"]["epochs"]
+    assert training(cfg, "interval_net") == cfg["interval_net"]
+    cfg["dataset"] = "casme2"
+    assert training(cfg, "apex_net") == cfg["apex_net"]
+    assert training(cfg, "interval_net")["epochs"] == 7
+    with pytest.raises(ConfigError, match="unknown network section 'apex'"):
+        training(cfg, "apex")

@@ -192,8 +192,12 @@ def test_unknown_spotting_config_named_by_a_dataset(cfg):
             lambda c: c["preprocess"]["flow"].update(method="farneback"),
             "config preprocess.flow.method: 'farneback' is not one of ['tvl1', ",
         ),
+        (
+            lambda c: c["synthetic"]["presets"]["default"].update(train={"apex_net": {"batch": 8}}),
+            "unknown config key(s) synthetic.presets.default.train.apex_net.batch",
+        ),
     ],
-    ids=["unknown-nested-key", "out-of-range", "wrong-type", "unknown-choice"],
+    ids=["unknown-nested-key", "out-of-range", "wrong-type", "unknown-choice", "override-typo"],
 )
 def test_schema_errors_name_the_key(cfg, edit, message):
     check_config(cfg, SCHEMA)

@@ -78,6 +78,15 @@ def test_changing_K_of_one_config_reruns_only_its_stores_and_folds(tiny_run, tmp
     assert fold_configs == {"cas_micro"}
 
 
+def test_a_training_override_retrains_only_that_network(tiny_run, tmp_path):
+    project = clone_run(tiny_run, tmp_path / "p")
+    text = "synthetic: {presets: {tiny: {train: {apex_net: {batch_size: 16}}}}}\n"
+    c = counts(scheduled(project, *override(project, "train.yaml", text)))
+    assert c["train_apex"] == 6 and c["spot"] == 6 and c["evaluate"] == 1
+    assert c["train_interval"] == 0 and c["classical"] == 0
+    assert not any(c[rule] for rule in (*PREPROCESS, "synthetic_subject", "annotations")), c
+
+
 def test_editing_one_annotation_row_reruns_no_preprocessing(tiny_run, tmp_path):
     project = clone_run(tiny_run, tmp_path / "p")
     book_path = project / "results/synthetic/data/CAS(ME)^2code_final.xlsx"

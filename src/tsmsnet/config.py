@@ -90,3 +90,24 @@ def dataset_fps(cfg: dict) -> float | None:
     if dataset == "synthetic":
         dataset = synthetic_preset(cfg)["layout"]
     return cfg["datasets"][dataset].get("fps")
+
+
+TRAINED_NETS = ("apex_net", "interval_net")
+
+
+def training(cfg: dict, net: str) -> dict:
+    """Training settings of `net` (apex_net or interval_net) for the selected dataset.
+
+    The top-level section holds the method's numbers (sized for CAS(ME)^2 and SAMM-LV); a
+    dataset may override some of them under `train` (datasets.<name>.train or, for synthetic,
+    the active preset's train), e.g. a smaller batch where a few videos would give only a few
+    optimiser steps per epoch. Test subjects never enter: these are fixed before any training.
+    """
+    if net not in TRAINED_NETS:
+        raise ConfigError(f"unknown network section '{net}'; known: {', '.join(TRAINED_NETS)}")
+    dataset = cfg["dataset"]
+    if dataset == "synthetic":
+        overrides = synthetic_preset(cfg).get("train", {})
+    else:
+        overrides = cfg["datasets"][dataset].get("train", {})
+    return {**cfg[net], **(overrides.get(net) or {})}

@@ -10,7 +10,7 @@ from snakemake.utils import validate
 
 from tsmsnet import pipeline
 from tsmsnet import validate as checks
-from tsmsnet.config import dataset_configs, spot_config, synthetic_preset
+from tsmsnet.config import dataset_configs, spot_config, synthetic_preset, training
 
 # Bad config or input stops here, before any job: one line naming the key, file, sheet, row
 # or frame and the fix, exit status 1, nothing written (see tsmsnet.validate). Jobs that a

@@ -28,8 +28,8 @@ if SYNTHETIC:
             data_root=readers_root,
             subject_index=lambda wildcards: SUBJECT_INDEX[wildcards.subject],
             # Only what shapes this subject's frames: the subject count is left out, so
-            # adding a subject regenerates nothing else.
-            preset={k: v for k, v in PRESET.items() if k != "subjects"},
+            # adding a subject regenerates nothing else; so are the training overrides.
+            preset={k: v for k, v in PRESET.items() if k not in ("subjects", "train")},
             synthetic={k: v for k, v in config["synthetic"].items() if k != "presets"},
             fps=config["datasets"][LAYOUT]["fps"],
             face_size=config["preprocess"]["face_size"],

@@ -23,7 +23,7 @@ rule train_apex:
         videos=training_videos,
         held_out=lambda wildcards: wildcards.subject,
         spot=spot_settings,
-        train=config["apex_net"],
+        train=training(config, "apex_net"),
         features=config["preprocess"]["features"],
         # Recorded in the checkpoint for `tsmsnet spot` (they shaped the inputs anyway).
         face_size=config["preprocess"]["face_size"],
@@ -56,7 +56,7 @@ rule train_interval:
         videos=training_videos,
         held_out=lambda wildcards: wildcards.subject,
         spot=spot_settings,
-        train=config["interval_net"],
+        train=training(config, "interval_net"),
         stride=config["preprocess"]["stage2_stride"],
         features=config["preprocess"]["features"],
         # Recorded in the checkpoint for `tsmsnet spot` (they shaped the inputs anyway).
