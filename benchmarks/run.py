@@ -446,7 +446,7 @@ def memory_section(work: Path, video: Path, quick: bool, threads: int) -> dict:
                 stores=s2[:n],
                 threads=threads,
                 every=600,
-                length=120,
+                length=300,  # half of a 456-frame window must be expression to be positive
                 config="samm_macro",
             )["rss_mb"],
         }
