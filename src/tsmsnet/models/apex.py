@@ -30,8 +30,11 @@ class ApexNetConfig:
 
     @classmethod
     def from_cfg(cls, cfg: dict) -> ApexNetConfig:
-        """Build from the full config dict (sections `apex_net` and `preprocess.features`)."""
-        net = cfg["apex_net"]
+        """Build from the full config dict (`apex_net` with the dataset's overrides, as the
+        workflow trains it, and `preprocess.features`)."""
+        from tsmsnet.config import training
+
+        net = training(cfg, "apex_net")
         feats = cfg["preprocess"]["features"]
         return cls(
             fc_hidden=int(net["fc_hidden"]),
