@@ -156,7 +156,7 @@ def job_train_apex(a: dict) -> dict:
     set_threads(a["threads"])
     cfg = _cfg()
     train = {**cfg["apex_net"], "epochs": 1}
-    net = ApexNetConfig(fc_hidden=train["fc_hidden"], se_channels=train["se_channels"])
+    net = ApexNetConfig.from_sections(train, cfg["preprocess"]["features"])
     items = _training_items(a["stores"], 1000, 400)
     lines: list[str] = []
     t0 = time.perf_counter()
@@ -173,12 +173,10 @@ def job_train_interval(a: dict) -> dict:
 
     set_threads(a["threads"])
     cfg = _cfg()
-    spot = cfg["configs"][a.get("config", "samm_micro")]
-    net = spot["interval_net"]
+    name = a.get("config", "samm_micro")
+    spot = cfg["configs"][name]
     train = {**cfg["interval_net"], "epochs": 1}
-    net_cfg = IntervalNetConfig(
-        L=spot["L"], stride=net["stride"], padding=tuple(net["padding"]), fc_hidden=net["fc_hidden"]
-    )
+    net_cfg = IntervalNetConfig.from_cfg(cfg, name)
     lines: list[str] = []
     t0 = time.perf_counter()
     train_interval(

@@ -30,12 +30,12 @@ _SHOW = 5
 # An image name (not hidden) split into stem and suffix, in one regex pass per file: the DAG
 # build lists about a million SAMM-LV frames.
 _SUFFIX_GROUP = "|".join(re.escape(s[1:]) for s in IMAGE_SUFFIXES)
-_IMAGE_NAME = re.compile(rf"(?!\.)(.*?)(\d*)\.(?:{_SUFFIX_GROUP})", re.IGNORECASE)
+_IMAGE_NAME = re.compile(rf"(?!\.)(.*?)(\d*)\.(?:{_SUFFIX_GROUP})", re.IGNORECASE | re.DOTALL)
 
 
 def _is_image(name: str) -> bool:
     """Image file by suffix; hidden files (macOS ._img1.jpg copies) are not frames."""
-    return not name.startswith(".") and name.lower().endswith(IMAGE_SUFFIXES)
+    return _IMAGE_NAME.fullmatch(name) is not None
 
 
 def _listing(names: list[str], more: str = "") -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from tsmsnet.config import training
 from tsmsnet.errors import ConfigError
 from tsmsnet.models.layers import conv_unit, init_weights, out_size
 
@@ -29,19 +30,20 @@ class ApexNetConfig:
     inception_channels: int = 16
 
     @classmethod
-    def from_cfg(cls, cfg: dict) -> ApexNetConfig:
-        """Build from the full config dict (`apex_net` with the dataset's overrides, as the
-        workflow trains it, and `preprocess.features`)."""
-        from tsmsnet.config import training
-
-        net = training(cfg, "apex_net")
-        feats = cfg["preprocess"]["features"]
+    def from_sections(cls, train: dict, features: dict) -> ApexNetConfig:
+        """Build from config sections: a network's training settings (`apex_net`, as
+        `config.training` gives them) and `preprocess.features` (the ROI layout)."""
         return cls(
-            fc_hidden=int(net["fc_hidden"]),
-            se_channels=int(net["se_channels"]),
-            in_height=2 * int(feats["roi_height"]),
-            in_width=int(feats["roi_width"]),
+            fc_hidden=int(train["fc_hidden"]),
+            se_channels=int(train["se_channels"]),
+            in_height=2 * int(features["roi_height"]),
+            in_width=int(features["roi_width"]),
         )
+
+    @classmethod
+    def from_cfg(cls, cfg: dict) -> ApexNetConfig:
+        """Build from the full config dict, with the dataset's overrides as the workflow."""
+        return cls.from_sections(training(cfg, "apex_net"), cfg["preprocess"]["features"])
 
 
 def _reduce(n: int) -> int:

@@ -39,18 +39,24 @@ class IntervalNetConfig:
             raise ConfigError(f"interval_net padding needs {len(self.seq_channels)} values")
 
     @classmethod
+    def from_sections(cls, spot: dict, features: dict) -> IntervalNetConfig:
+        """Build from config sections: one spotting config (`configs.<name>`: L and its
+        `interval_net`) and `preprocess.features` (the ROI layout)."""
+        net = spot["interval_net"]
+        return cls(
+            L=int(spot["L"]),
+            stride=int(net["stride"]),
+            padding=tuple(int(p) for p in net["padding"]),
+            fc_hidden=int(net["fc_hidden"]),
+            in_height=2 * int(features["roi_height"]),
+            in_width=int(features["roi_width"]),
+        )
+
+    @classmethod
     def from_cfg(cls, cfg: dict, config_name: str) -> IntervalNetConfig:
         """Build from the full config dict for one spotting config (e.g. `cas_micro`)."""
-        spot = spot_config(cfg, config_name)
-        feats = cfg["preprocess"]["features"]
-        return cls(
-            L=spot.L,
-            stride=spot.interval_stride,
-            padding=spot.interval_padding,
-            fc_hidden=spot.interval_fc_hidden,
-            in_height=2 * int(feats["roi_height"]),
-            in_width=int(feats["roi_width"]),
-        )
+        spot_config(cfg, config_name)  # a clear error for an unknown name
+        return cls.from_sections(cfg["configs"][config_name], cfg["preprocess"]["features"])
 
     def sequence_length(self) -> int:
         """Length of the temporal axis after the three Conv1d layers."""

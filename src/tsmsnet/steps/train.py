@@ -154,12 +154,7 @@ def train_apex_fold(
     from tsmsnet.training.train import train_apex
 
     items = fold_items(annotations_csv, stores, videos, held_out, spot["type"])
-    net_cfg = ApexNetConfig(
-        fc_hidden=int(train["fc_hidden"]),
-        se_channels=int(train["se_channels"]),
-        in_height=2 * int(features["roi_height"]),
-        in_width=int(features["roi_width"]),
-    )
+    net_cfg = ApexNetConfig.from_sections(train, features)
     log(f"fold held out={held_out}: {len(items)} training videos, K={spot['K']}")
     model, losses = train_apex(items, net_cfg, train, seed, device, log, K=int(spot["K"]))
     _save_fold(
@@ -206,15 +201,7 @@ def train_interval_fold(
     from tsmsnet.training.train import train_interval
 
     items = fold_items(annotations_csv, stores, videos, held_out, spot["type"])
-    net = spot["interval_net"]
-    net_cfg = IntervalNetConfig(
-        L=int(spot["L"]),
-        stride=int(net["stride"]),
-        padding=tuple(int(p) for p in net["padding"]),
-        fc_hidden=int(net["fc_hidden"]),
-        in_height=2 * int(features["roi_height"]),
-        in_width=int(features["roi_width"]),
-    )
+    net_cfg = IntervalNetConfig.from_sections(spot, features)
     log(f"fold held out={held_out}: {len(items)} training videos, L={spot['L']}")
     model, losses = train_interval(
         items, net_cfg, train, seed, device, log, clip_stride=int(stride)
