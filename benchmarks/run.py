@@ -148,12 +148,24 @@ def _training_items(stores: list[str], every: int, length: int) -> list:
     return items
 
 
+def _use_layout(a: dict) -> None:
+    """layout=contiguous: the networks in torch's default memory layout, the baseline that
+    tsmsnet.models.layers.FAST_FORMAT is measured against."""
+    if a.get("layout") == "contiguous":
+        import torch
+
+        from tsmsnet.models import layers
+
+        layers.FAST_FORMAT = torch.contiguous_format
+
+
 def job_train_apex(a: dict) -> dict:
     from tsmsnet.models.apex import ApexNetConfig
     from tsmsnet.training.device import set_threads
     from tsmsnet.training.train import train_apex
 
     set_threads(a["threads"])
+    _use_layout(a)
     cfg = _cfg()
     train = {**cfg["apex_net"], "epochs": 1}
     net = ApexNetConfig.from_sections(train, cfg["preprocess"]["features"])
@@ -172,6 +184,7 @@ def job_train_interval(a: dict) -> dict:
     from tsmsnet.training.train import train_interval
 
     set_threads(a["threads"])
+    _use_layout(a)
     cfg = _cfg()
     name = a.get("config", "samm_micro")
     spot = cfg["configs"][name]
@@ -393,7 +406,12 @@ def train_section(work: Path, quick: bool, threads: int) -> dict:
     s1, s2 = stage_stores(work, n_stores, frames)
     apex = run_job("train_apex", stores=s1, threads=threads)
     interval = run_job("train_interval", stores=s2, threads=threads)
+    # The same epochs in torch's default layout, side by side: what FAST_FORMAT buys.
+    apex0 = run_job("train_apex", stores=s1, threads=threads, layout="contiguous")
+    interval0 = run_job("train_interval", stores=s2, threads=threads, layout="contiguous")
     return {
+        "apex_samples_per_s_contiguous": apex0["rate"],
+        "interval_windows_per_s_contiguous": interval0["rate"],
         "threads": threads,
         "stores": n_stores,
         "frames_per_store": frames,
@@ -541,10 +559,16 @@ def print_report(res: dict) -> None:
             f"\n[train] CPU, {t['threads']} threads, {t['stores']} stores of "
             f"{t['frames_per_store']} frames, 1 epoch"
         )
-        print(f"  ApexNet     {t['apex_samples_per_s']:8.0f} samples/s ({t['apex_samples']})")
+        a, a0 = t["apex_samples_per_s"], t["apex_samples_per_s_contiguous"]
+        w, w0 = t["interval_windows_per_s"], t["interval_windows_per_s_contiguous"]
         print(
-            f"  IntervalNet {t['interval_windows_per_s']:8.1f} windows/s "
-            f"({t['interval_windows']}; {t['interval_clips_per_s']:.0f} clips/s)"
+            f"  ApexNet     {a:8.0f} samples/s ({t['apex_samples']}); "
+            f"default layout {a0:.0f} -> {a / a0:.2f}x"
+        )
+        print(
+            f"  IntervalNet {w:8.1f} windows/s "
+            f"({t['interval_windows']}; {t['interval_clips_per_s']:.0f} clips/s); "
+            f"default layout {w0:.1f} -> {w / w0:.2f}x"
         )
     if "memory" in res:
         mem = res["memory"]

@@ -16,6 +16,7 @@ from tsmsnet.errors import ConfigError
 from tsmsnet.synthetic.face import make_face
 from tsmsnet.synthetic.generate import (
     generate_subject,
+    place_expressions,
     plan_video,
     write_ground_truth,
 )
@@ -162,6 +163,35 @@ def test_ground_truth_inside_the_video_apart_and_in_range(tiny):
             lo, hi = ex[row.type]["duration_s"]
             length = row.offset - row.onset + 1
             assert round(lo * fps) <= length <= round(hi * fps)
+
+
+def test_default_preset_keeps_same_type_apexes_beyond_the_fusion_reach(cfg):
+    """Step 2 fuses two positive proposals whose peaks are within 4K frames; the default
+    preset's expressions of one type are further apart, so fusion never joins two of them."""
+    ex = cfg["synthetic"]["expressions"]
+    preset = cfg["synthetic"]["presets"]["default"]
+    fps = cfg["datasets"]["casme2"]["fps"]
+    for name in cfg["datasets"]["casme2"]["configs"]:
+        spot = cfg["configs"][name]
+        assert ex[spot["type"]]["min_apex_gap_s"] * fps > 4 * spot["K"], name
+    logged: list[str] = []
+    for v in range(40):
+        rng = np.random.default_rng([SEED, v])
+        placed = place_expressions(rng, preset["frames"], fps, ex, logged.append, f"v{v}")
+        assert len(placed) == ex["macro"]["per_video"] + ex["micro"]["per_video"]
+        for etype in ("macro", "micro"):
+            apexes = sorted(e.apex for e in placed if e.type == etype)
+            assert np.diff(apexes).min() >= ex[etype]["min_apex_gap_s"] * fps, (v, etype)
+    assert logged == []
+
+
+def test_apex_gap_that_cannot_fit_is_logged_not_fatal(cfg):
+    ex = copy.deepcopy(cfg["synthetic"]["expressions"])
+    ex["macro"]["min_apex_gap_s"] = 100.0
+    logged: list[str] = []
+    placed = place_expressions(np.random.default_rng(0), 240, 30.0, ex, logged.append, "v")
+    assert len(placed) == ex["macro"]["per_video"] + ex["micro"]["per_video"]
+    assert len(logged) == 1 and "v:" in logged[0] and "raise the preset's frames" in logged[0]
 
 
 def test_amplitudes_at_face_scale(cfg):

@@ -9,7 +9,7 @@ from torch import nn
 
 from tsmsnet.config import training
 from tsmsnet.errors import ConfigError
-from tsmsnet.models.layers import conv_unit, init_weights, out_size
+from tsmsnet.models.layers import conv_unit, fast_layout, init_weights, out_size
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ class ApexNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, 3, H, W) with channels u, v, strain -> (B,) scores."""
+        x = fast_layout(x)
         u, v, s = x[:, 0:1], x[:, 1:2], x[:, 2:3]  # (B, 1, 42, 42) each
         stem = torch.cat(
             [self.u_stream(u), self.v_stream(v), self.s_stream(s)], dim=1

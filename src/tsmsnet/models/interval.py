@@ -11,7 +11,7 @@ from torch import nn
 
 from tsmsnet.config import spot_config
 from tsmsnet.errors import ConfigError
-from tsmsnet.models.layers import conv_unit, init_weights, out_size
+from tsmsnet.models.layers import conv_unit, fast_layout, init_weights, out_size
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ class IntervalNet(nn.Module):
         b, n_clips = x.shape[:2]
         if n_clips != self.cfg.L:
             raise ValueError(f"IntervalNet expects {self.cfg.L} clips per window, got {n_clips}")
-        y = self.cnn(x.reshape(b * n_clips, *x.shape[2:]))  # (B*L, 16, 8, 8)
+        y = self.cnn(fast_layout(x.reshape(b * n_clips, *x.shape[2:])))  # (B*L, 16, 8, 8)
         y = F.avg_pool2d(y, 2)  # (B*L, 16, 4, 4)
         y = y.reshape(b, n_clips, -1).transpose(1, 2)  # (B, 256, L)
         y = self.temporal(y).flatten(1)  # (B, flat): 128 for L=6, 32 for L=16/21, 416 for L=114

@@ -33,6 +33,8 @@ JPEG_QUALITY = 95
 APEX_FRACTION = (0.3, 0.6)
 # Shortest expression or blink in frames: onset < apex < offset must hold.
 MIN_EVENT_FRAMES = 3
+# Random placements tried before keeping one that breaks `min_apex_gap_s` (logged).
+PLACEMENT_TRIES = 2000
 VIDEO_STREAM = 1
 TYPES = ("macro", "micro")
 ROW_COLUMNS = [
@@ -135,12 +137,8 @@ def _fit(events: list[dict], n_frames: int, gap: int, log: Log, video: str) -> l
     return events
 
 
-def place_expressions(
-    rng: np.random.Generator, n_frames: int, fps: float, expr_cfg: dict, log: Log, video: str
-) -> list[Expression]:
-    """Expressions in random order, min_gap_s apart and from both ends, durations from config."""
-    gap = int(math.ceil(float(expr_cfg["min_gap_s"]) * fps))
-    events = _fit(_draw_events(rng, fps, expr_cfg), n_frames, gap, log, video)
+def _place(rng: np.random.Generator, events: list[dict], n_frames: int, gap: int):
+    """One random order and spread of the events, `gap` frames apart and from both ends."""
     order = rng.permutation(len(events))
     slack = max(0, n_frames - sum(e["length"] for e in events) - (len(events) + 1) * gap)
     cuts = np.sort(rng.integers(0, slack + 1, size=len(events)))
@@ -155,6 +153,35 @@ def place_expressions(
         out.append(Expression(e["type"], start, apex, end, e["kinds"], e["amplitude"]))
         start = end + 1
     return out
+
+
+def _apexes_apart(placed: list[Expression], apex_gap: dict[str, int]) -> bool:
+    """Apexes of the same type at least apex_gap[type] frames apart."""
+    for etype, need in apex_gap.items():
+        apexes = np.sort([e.apex for e in placed if e.type == etype])
+        if len(apexes) > 1 and np.diff(apexes).min() < need:
+            return False
+    return True
+
+
+def place_expressions(
+    rng: np.random.Generator, n_frames: int, fps: float, expr_cfg: dict, log: Log, video: str
+) -> list[Expression]:
+    """Expressions in random order, min_gap_s apart and from both ends, durations from config,
+    same-type apexes at least the type's min_apex_gap_s apart (random placements are drawn
+    until one is; if none of PLACEMENT_TRIES is, the last is kept and the video logged)."""
+    gap = int(math.ceil(float(expr_cfg["min_gap_s"]) * fps))
+    events = _fit(_draw_events(rng, fps, expr_cfg), n_frames, gap, log, video)
+    apex_gap = {t: int(math.ceil(float(expr_cfg[t]["min_apex_gap_s"]) * fps)) for t in TYPES}
+    for _ in range(PLACEMENT_TRIES):
+        placed = _place(rng, events, n_frames, gap)
+        if _apexes_apart(placed, apex_gap):
+            return placed
+    log(
+        f"{video}: no placement of its expressions in {n_frames} frames keeps same-type "
+        f"apexes {apex_gap} frames apart; kept one closer (raise the preset's frames)"
+    )
+    return placed
 
 
 def _blink_layers(
