@@ -13,6 +13,8 @@ import pytest
 
 from tsmsnet.datasets import discover_videos, read_dataset
 from tsmsnet.errors import ConfigError
+from tsmsnet.preprocess.features import strain
+from tsmsnet.synthetic import motion
 from tsmsnet.synthetic.face import make_face
 from tsmsnet.synthetic.generate import (
     generate_subject,
@@ -38,8 +40,10 @@ def _synthetic(cfg: dict, preset: dict, quiet: bool = False) -> dict:
     syn = copy.deepcopy(cfg["synthetic"])
     syn["presets"]["t"] = preset
     if quiet:
-        syn["distractors"] = {k: 0.0 for k in syn["distractors"]}
-        syn["distractors"]["blink_duration_s"] = cfg["synthetic"]["distractors"]["blink_duration_s"]
+        dis = cfg["synthetic"]["distractors"]
+        syn["distractors"] = {k: 0.0 for k in dis}
+        for k in ("blink_duration_s", "head_tilt_deg", "head_tilt_duration_s"):
+            syn["distractors"][k] = dis[k]
     return syn
 
 
@@ -192,6 +196,47 @@ def test_apex_gap_that_cannot_fit_is_logged_not_fatal(cfg):
     placed = place_expressions(np.random.default_rng(0), 240, 30.0, ex, logged.append, "v")
     assert len(placed) == ex["macro"]["per_video"] + ex["micro"]["per_video"]
     assert len(logged) == 1 and "v:" in logged[0] and "raise the preset's frames" in logged[0]
+
+
+def test_tilts_follow_the_config_and_vanish_at_rate_zero(cfg):
+    dis = cfg["synthetic"]["distractors"]
+    lo, hi = dis["head_tilt_deg"]
+    args = (3000, 30.0, 0.05, dis["head_tilt_deg"], dis["head_tilt_duration_s"])
+    a = motion.tilt_angles(np.random.default_rng(3), *args)
+    assert np.array_equal(a, motion.tilt_angles(np.random.default_rng(3), *args))
+    moving = np.abs(a) > 1e-9
+    starts = np.flatnonzero(moving[1:] & ~moving[:-1]) + 1
+    assert 1 <= len(starts) <= 15  # Poisson mean 5 tilts in 100 s
+    assert lo <= np.abs(a).max() <= 2 * hi  # two tilts may overlap and add
+    longest = max(len(r) for r in np.split(moving, np.flatnonzero(np.diff(moving)) + 1) if r[0])
+    assert longest <= 2 * dis["head_tilt_duration_s"][1] * 30
+    none = motion.tilt_angles(np.random.default_rng(3), 300, 30.0, 0.0, (lo, hi), (0.3, 1.5))
+    assert not none.any()
+
+
+def test_a_tilt_moves_the_face_like_an_expression_but_leaves_no_strain(cfg):
+    """Why tilts are the default's distractor: a rigid turn moves the face as much as an
+    expression does (a flow-magnitude detector fires), yet its optical strain is near zero
+    (a network that reads the strain channel can tell them apart)."""
+    face = make_face(SEED, 0, 200, cfg["synthetic"]["face"])
+    left, top, right, bottom = face.box
+    shape = face.image.shape
+    expr = motion.expression_field(face.points, face.box_width, shape, "smile", 2.0)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float64)
+    cx, cy = face.points[motion.NOSE_TIP]
+    a = np.deg2rad(cfg["synthetic"]["distractors"]["head_tilt_deg"][1])
+    tilt = np.stack(
+        [
+            np.cos(a) * (xx - cx) - np.sin(a) * (yy - cy) + cx - xx,
+            np.sin(a) * (xx - cx) + np.cos(a) * (yy - cy) + cy - yy,
+        ],
+        axis=-1,
+    )
+    box = (slice(top, bottom), slice(left, right))
+    moved = {k: np.hypot(f[..., 0], f[..., 1])[box] for k, f in (("e", expr), ("t", tilt))}
+    strains = {k: strain(f[None].astype(np.float64))[0][box] for k, f in (("e", expr), ("t", tilt))}
+    assert moved["t"].mean() > moved["e"].mean()
+    assert strains["t"].max() < 0.1 * strains["e"].max()
 
 
 def test_amplitudes_at_face_scale(cfg):

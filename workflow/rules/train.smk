@@ -20,6 +20,7 @@ rule train_apex:
     resources:
         gpu=1,
     params:
+        stage="apex",
         videos=training_videos,
         held_out=lambda wildcards: wildcards.subject,
         spot=spot_settings,
@@ -32,7 +33,7 @@ rule train_apex:
         seed=config["seed"],
         device=config["device"],
     script:
-        "../scripts/train_apex.py"
+        "../scripts/train_fold.py"
 
 
 rule train_interval:
@@ -53,6 +54,7 @@ rule train_interval:
     resources:
         gpu=1,
     params:
+        stage="interval",
         videos=training_videos,
         held_out=lambda wildcards: wildcards.subject,
         spot=spot_settings,
@@ -66,4 +68,4 @@ rule train_interval:
         seed=config["seed"],
         device=config["device"],
     script:
-        "../scripts/train_interval.py"
+        "../scripts/train_fold.py"

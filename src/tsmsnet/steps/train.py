@@ -91,134 +91,77 @@ def _record(used_out: str, **sections) -> None:
     atomic_text(yaml.safe_dump(sections, sort_keys=True), used_out)
 
 
-def _save_fold(
-    model,
-    net_cfg,
-    losses,
-    train,
-    annotations_csv,
-    videos,
-    held_out,
-    spot,
-    seed,
-    preprocess,
-    model_out,
-    losses_out,
-    used_out,
-    **record,
+def _fit_stage(
+    stage: str, items, spot: dict, train: dict, features: dict, stride, seed, device, log
+):
+    """Train one stage's network on the fold's items -> (model, net_cfg, losses)."""
+    from tsmsnet.models.apex import ApexNetConfig
+    from tsmsnet.models.interval import IntervalNetConfig
+    from tsmsnet.training.train import train_apex, train_interval
+
+    if stage == "apex":
+        net_cfg = ApexNetConfig.from_sections(train, features)
+        log(f"{len(items)} training videos, K={spot['K']}")
+        model, losses = train_apex(items, net_cfg, train, seed, device, log, K=int(spot["K"]))
+    elif stage == "interval":
+        net_cfg = IntervalNetConfig.from_sections(spot, features)
+        log(f"{len(items)} training videos, L={spot['L']}")
+        model, losses = train_interval(
+            items, net_cfg, train, seed, device, log, clip_stride=int(stride)
+        )
+    else:
+        raise ValueError(f"unknown training stage {stage!r}; use 'apex' or 'interval'")
+    return model, net_cfg, losses
+
+
+def train_fold(
+    stage: str,
+    annotations_csv: str,
+    stores: list[str],
+    videos: list[str],
+    held_out: str,
+    spot: dict,
+    train: dict,
+    features: dict,
+    face_size: int,
+    landmarks: dict,
+    flow: dict,
+    seed: int,
+    device: str,
+    model_out: str,
+    losses_out: str,
+    used_out: str,
+    log: Log,
+    stride: int | None = None,
 ) -> None:
-    """Checkpoint, per-epoch losses and the exact settings of one trained fold."""
+    """One fold of stage 'apex' (stage 1: apex scores regressed on window-overlap targets,
+    MSE) or 'interval' (stage 2: windows of L stride-`stride` clips classified, balanced
+    cross-entropy); writes the checkpoint, the per-epoch losses and the exact settings.
+
+    face_size, landmarks, flow, features (and stride) are recorded in the checkpoint with the
+    training videos' fps, so `tsmsnet spot` preprocesses a new video the same way.
+    """
     from tsmsnet.training.train import save_checkpoint, write_losses_csv
 
+    items = fold_items(annotations_csv, stores, videos, held_out, spot["type"])
+    log(f"fold held out={held_out}, stage {stage}")
+    model, net_cfg, losses = _fit_stage(
+        stage, items, spot, train, features, stride, seed, device, log
+    )
+    preprocess = preprocess_record(face_size, landmarks, flow, features, stage2_stride=stride)
     extra = _extra(annotations_csv, videos, held_out, spot, seed, preprocess)
     save_checkpoint(model_out, model, net_cfg, train, losses, extra)
     write_losses_csv(losses_out, losses)
+    record = {} if stride is None else {"stride": stride}
     _record(
         used_out,
         spot=spot,
         train=train,
-        features=dict(preprocess["features"]),
+        features=dict(features),
         seed=seed,
         held_out=held_out,
         videos=videos,
         fps=extra["fps"],
         preprocess=preprocess,
         **record,
-    )
-
-
-def train_apex_fold(
-    annotations_csv: str,
-    stores: list[str],
-    videos: list[str],
-    held_out: str,
-    spot: dict,
-    train: dict,
-    features: dict,
-    face_size: int,
-    landmarks: dict,
-    flow: dict,
-    seed: int,
-    device: str,
-    model_out: str,
-    losses_out: str,
-    used_out: str,
-    log: Log,
-) -> None:
-    """Stage 1 of one fold: apex scores regressed on window-overlap targets (MSE).
-
-    face_size, landmarks, flow (and features) are recorded in the checkpoint, with the
-    training videos' fps, so `tsmsnet spot` preprocesses a new video the same way.
-    """
-    from tsmsnet.models.apex import ApexNetConfig
-    from tsmsnet.training.train import train_apex
-
-    items = fold_items(annotations_csv, stores, videos, held_out, spot["type"])
-    net_cfg = ApexNetConfig.from_sections(train, features)
-    log(f"fold held out={held_out}: {len(items)} training videos, K={spot['K']}")
-    model, losses = train_apex(items, net_cfg, train, seed, device, log, K=int(spot["K"]))
-    _save_fold(
-        model,
-        net_cfg,
-        losses,
-        train,
-        annotations_csv,
-        videos,
-        held_out,
-        spot,
-        seed,
-        preprocess_record(face_size, landmarks, flow, features),
-        model_out,
-        losses_out,
-        used_out,
-    )
-
-
-def train_interval_fold(
-    annotations_csv: str,
-    stores: list[str],
-    videos: list[str],
-    held_out: str,
-    spot: dict,
-    train: dict,
-    features: dict,
-    stride: int,
-    face_size: int,
-    landmarks: dict,
-    flow: dict,
-    seed: int,
-    device: str,
-    model_out: str,
-    losses_out: str,
-    used_out: str,
-    log: Log,
-) -> None:
-    """Stage 2 of one fold: windows of L stride-4 clips classified (cross-entropy, balanced).
-
-    Records the preprocessing, the stride and the fps in the checkpoint as stage 1 does.
-    """
-    from tsmsnet.models.interval import IntervalNetConfig
-    from tsmsnet.training.train import train_interval
-
-    items = fold_items(annotations_csv, stores, videos, held_out, spot["type"])
-    net_cfg = IntervalNetConfig.from_sections(spot, features)
-    log(f"fold held out={held_out}: {len(items)} training videos, L={spot['L']}")
-    model, losses = train_interval(
-        items, net_cfg, train, seed, device, log, clip_stride=int(stride)
-    )
-    _save_fold(
-        model,
-        net_cfg,
-        losses,
-        train,
-        annotations_csv,
-        videos,
-        held_out,
-        spot,
-        seed,
-        preprocess_record(face_size, landmarks, flow, features, stage2_stride=stride),
-        model_out,
-        losses_out,
-        used_out,
-        stride=stride,
     )

@@ -6,6 +6,7 @@ byte-identical whatever the preset's subject count and however often they are re
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import shutil
 from collections.abc import Callable
@@ -216,7 +217,7 @@ def plan_video(
     vplan = video_plan(subject_index, video_index, preset["layout"])
     n_frames = int(preset["frames"])
     root = np.random.SeedSequence([int(seed), int(subject_index), VIDEO_STREAM, int(video_index)])
-    ev_seed, blink_seed, head_seed, noise_seed = root.spawn(4)
+    ev_seed, blink_seed, head_seed, noise_seed, tilt_seed = root.spawn(5)
     ev_rng = np.random.default_rng(ev_seed)
     expressions = place_expressions(
         ev_rng, n_frames, fps, synthetic_cfg["expressions"], log, vplan.video
@@ -243,6 +244,15 @@ def plan_video(
         float(dis["head_rotation_deg"]),
         face.points[motion.NOSE_TIP],
     )
+    tilts = motion.tilt_angles(
+        np.random.default_rng(tilt_seed),
+        n_frames,
+        fps,
+        float(dis["head_tilts_per_s"]),
+        dis["head_tilt_deg"],
+        dis["head_tilt_duration_s"],
+    )
+    head = dataclasses.replace(head, angle_deg=head.angle_deg + tilts)
     return VideoScript(
         vplan,
         n_frames,

@@ -1,4 +1,4 @@
-"""Adapter: rule train_interval -> tsmsnet.steps.train.train_interval_fold."""
+"""Adapter: rules train_apex and train_interval -> tsmsnet.steps.train.train_fold."""
 
 import sys
 from pathlib import Path
@@ -6,19 +6,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))  # noqa: F821 (this checkout)
 
 from tsmsnet.steps.runner import run_step
-from tsmsnet.steps.train import train_interval_fold
+from tsmsnet.steps.train import train_fold
 
 smk = snakemake  # noqa: F821 (injected by Snakemake)
 run_step(
     smk,
-    train_interval_fold,
+    train_fold,
+    stage=smk.params.stage,
     annotations_csv=smk.input.annotations,
     stores=list(smk.input.stores),
     videos=list(smk.params.videos),
     held_out=smk.params.held_out,
     spot=dict(smk.params.spot),
     train=dict(smk.params.train),
-    stride=smk.params.stride,
+    stride=smk.params.get("stride"),
     features=dict(smk.params.features),
     face_size=smk.params.face_size,
     landmarks=dict(smk.params.landmarks),
