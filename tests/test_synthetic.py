@@ -215,9 +215,9 @@ def test_tilts_follow_the_config_and_vanish_at_rate_zero(cfg):
 
 
 def test_a_tilt_moves_the_face_like_an_expression_but_leaves_no_strain(cfg):
-    """Why tilts are the default's distractor: a rigid turn moves the face as much as an
-    expression does (a flow-magnitude detector fires), yet its optical strain is near zero
-    (a network that reads the strain channel can tell them apart)."""
+    """What tilts test: a rigid turn moves the face as much as an expression does (a
+    flow-magnitude detector fires), yet its optical strain is near zero (a network that reads
+    the strain channel can learn to tell them apart)."""
     face = make_face(SEED, 0, 200, cfg["synthetic"]["face"])
     left, top, right, bottom = face.box
     shape = face.image.shape
