@@ -239,11 +239,19 @@ def wait_for_quiet(limit_s: float = 600) -> None:
         time.sleep(5)
 
 
-def run_job(job: str, /, **args) -> dict:
-    """Run one job in a fresh process; its result plus peak RSS (MB) and CPU seconds."""
+def run_job(job: str, /, plain_malloc: bool = False, **args) -> dict:
+    """Run one job in a fresh process; its result plus peak RSS (MB) and CPU seconds.
+
+    Jobs get the workflow's malloc settings (config.yaml `malloc`, set in main);
+    plain_malloc=True runs one without them, glibc's defaults, for comparison.
+    """
     wait_for_quiet()
+    env = dict(os.environ)
+    if plain_malloc:
+        for name in _cfg()["malloc"]:
+            env.pop(name, None)
     cmd = [sys.executable, "-S", "-c", _LAUNCHER, sys.executable, __file__, "job", job]
-    proc = subprocess.run([*cmd, json.dumps(args)], capture_output=True, text=True)
+    proc = subprocess.run([*cmd, json.dumps(args)], capture_output=True, text=True, env=env)
     lines = proc.stdout.strip().splitlines()
     usage = json.loads(lines[-1]) if lines else {"status": proc.returncode}
     if proc.returncode != 0 or usage["status"] != 0:
@@ -406,12 +414,17 @@ def train_section(work: Path, quick: bool, threads: int) -> dict:
     s1, s2 = stage_stores(work, n_stores, frames)
     apex = run_job("train_apex", stores=s1, threads=threads)
     interval = run_job("train_interval", stores=s2, threads=threads)
-    # The same epochs in torch's default layout, side by side: what FAST_FORMAT buys.
+    # The same epochs in torch's default layout, and with glibc's default malloc, side by
+    # side: what FAST_FORMAT and config.yaml `malloc` buy.
     apex0 = run_job("train_apex", stores=s1, threads=threads, layout="contiguous")
     interval0 = run_job("train_interval", stores=s2, threads=threads, layout="contiguous")
+    apex_m = run_job("train_apex", plain_malloc=True, stores=s1, threads=threads)
+    interval_m = run_job("train_interval", plain_malloc=True, stores=s2, threads=threads)
     return {
         "apex_samples_per_s_contiguous": apex0["rate"],
         "interval_windows_per_s_contiguous": interval0["rate"],
+        "apex_samples_per_s_plain_malloc": apex_m["rate"],
+        "interval_windows_per_s_plain_malloc": interval_m["rate"],
         "threads": threads,
         "stores": n_stores,
         "frames_per_store": frames,
@@ -560,15 +573,17 @@ def print_report(res: dict) -> None:
             f"{t['frames_per_store']} frames, 1 epoch"
         )
         a, a0 = t["apex_samples_per_s"], t["apex_samples_per_s_contiguous"]
+        am = t["apex_samples_per_s_plain_malloc"]
         w, w0 = t["interval_windows_per_s"], t["interval_windows_per_s_contiguous"]
+        wm = t["interval_windows_per_s_plain_malloc"]
         print(
-            f"  ApexNet     {a:8.0f} samples/s ({t['apex_samples']}); "
-            f"default layout {a0:.0f} -> {a / a0:.2f}x"
+            f"  ApexNet     {a:8.0f} samples/s ({t['apex_samples']}); default layout "
+            f"{a0:.0f} -> {a / a0:.2f}x; glibc's malloc {am:.0f} -> {a / am:.2f}x"
         )
         print(
             f"  IntervalNet {w:8.1f} windows/s "
-            f"({t['interval_windows']}; {t['interval_clips_per_s']:.0f} clips/s); "
-            f"default layout {w0:.1f} -> {w / w0:.2f}x"
+            f"({t['interval_windows']}; {t['interval_clips_per_s']:.0f} clips/s); default "
+            f"layout {w0:.1f} -> {w / w0:.2f}x; glibc's malloc {wm:.1f} -> {w / wm:.2f}x"
         )
     if "memory" in res:
         mem = res["memory"]
@@ -618,6 +633,9 @@ def main(argv=None) -> None:
     global WAIT_LOAD
     WAIT_LOAD = args.wait_load
     sections = [s for s in args.only.split(",") if s]
+    from tsmsnet.config import job_environment
+
+    job_environment(_cfg(), os.environ)  # every job runs as the workflow runs it
     work = args.work or Path(tempfile.mkdtemp(prefix="tsmsnet-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     res: dict = {"machine": machine(), "quick": args.quick}

@@ -387,3 +387,14 @@ def test_cuda_without_gpu_falls_back_to_cpu_with_a_warning(tiny_run, tmp_path):
     for name in ("step1.csv", "step2.csv"):
         rel = f"results/synthetic/spotting/cas_micro/s15/{name}"
         assert (project / rel).read_bytes() == (tiny_run / rel).read_bytes()
+
+
+def test_job_environment_adds_malloc_settings_and_keeps_the_users(cfg):
+    from tsmsnet.config import job_environment
+
+    environ = {"MALLOC_TOP_PAD_": "1"}
+    added = job_environment(cfg, environ)
+    assert environ["MALLOC_TOP_PAD_"] == "1" and "MALLOC_TOP_PAD_" not in added
+    for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"):
+        assert environ[name] == added[name] == str(cfg["malloc"][name])
+    assert job_environment(cfg, environ) == {}

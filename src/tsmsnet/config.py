@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,13 @@ def training(cfg: dict, net: str) -> dict:
     else:
         overrides = cfg["datasets"][dataset].get("train", {})
     return {**cfg[net], **(overrides.get(net) or {})}
+
+
+def job_environment(cfg: dict, environ: MutableMapping[str, str]) -> dict[str, str]:
+    """Put config.yaml `malloc` into `environ` (for the jobs a workflow starts), keeping any
+    value already there; returns what was set. glibc reads these when a process starts."""
+    added = {}
+    for name, value in cfg["malloc"].items():
+        if name not in environ:
+            environ[name] = added[name] = str(int(value))
+    return added

@@ -10,7 +10,13 @@ from snakemake.utils import validate
 
 from tsmsnet import pipeline
 from tsmsnet import validate as checks
-from tsmsnet.config import dataset_configs, spot_config, synthetic_preset, training
+from tsmsnet.config import (
+    dataset_configs,
+    job_environment,
+    spot_config,
+    synthetic_preset,
+    training,
+)
 
 # Bad config or input stops here, before any job: one line naming the key, file, sheet, row
 # or frame and the fix, exit status 1, nothing written (see tsmsnet.validate). Jobs that a
@@ -22,6 +28,8 @@ with checks.exit_on_error():
         read_data=workflow.is_main_process,
     )
 validate(config, schema="../schemas/config.schema.yaml")
+# Jobs inherit the environment: glibc malloc settings from config.yaml `malloc`.
+job_environment(config, os.environ)
 
 RESULTS = pipeline.results_dir(config)
 DATASET = config["dataset"]
