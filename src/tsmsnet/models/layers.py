@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-# Both networks are many thin convolutions (1-16 channels); oneDNN runs those about twice as
-# fast on CPU with the channels in the innermost axis (measured: docs/benchmarks.md).
+# Both networks are many thin convolutions (1-16 channels); with the channels innermost,
+# oneDNN trains them 1.3-1.4x faster on one CPU thread, the workflow's setting (ApexNet with
+# two threads is slower: docs/benchmarks.md).
 FAST_FORMAT = torch.channels_last
 
 
