@@ -20,6 +20,7 @@ from tsmsnet.synthetic.generate import (
     generate_subject,
     place_expressions,
     plan_video,
+    tilt_angles,
     write_ground_truth,
 )
 from tsmsnet.synthetic.plan import planned_videos, subject_plan, video_plan
@@ -199,18 +200,17 @@ def test_apex_gap_that_cannot_fit_is_logged_not_fatal(cfg):
 
 
 def test_tilts_follow_the_config_and_vanish_at_rate_zero(cfg):
-    dis = cfg["synthetic"]["distractors"]
+    dis = {**cfg["synthetic"]["distractors"], "head_tilts_per_s": 0.05}
     lo, hi = dis["head_tilt_deg"]
-    args = (3000, 30.0, 0.05, dis["head_tilt_deg"], dis["head_tilt_duration_s"])
-    a = motion.tilt_angles(np.random.default_rng(3), *args)
-    assert np.array_equal(a, motion.tilt_angles(np.random.default_rng(3), *args))
+    a = tilt_angles(np.random.default_rng(3), 3000, 30.0, dis)
+    assert np.array_equal(a, tilt_angles(np.random.default_rng(3), 3000, 30.0, dis))
     moving = np.abs(a) > 1e-9
     starts = np.flatnonzero(moving[1:] & ~moving[:-1]) + 1
     assert 1 <= len(starts) <= 15  # Poisson mean 5 tilts in 100 s
     assert lo <= np.abs(a).max() <= 2 * hi  # two tilts may overlap and add
     longest = max(len(r) for r in np.split(moving, np.flatnonzero(np.diff(moving)) + 1) if r[0])
     assert longest <= 2 * dis["head_tilt_duration_s"][1] * 30
-    none = motion.tilt_angles(np.random.default_rng(3), 300, 30.0, 0.0, (lo, hi), (0.3, 1.5))
+    none = tilt_angles(np.random.default_rng(3), 300, 30.0, {**dis, "head_tilts_per_s": 0.0})
     assert not none.any()
 
 

@@ -202,6 +202,28 @@ def _blink_layers(
     return [motion.Layer(field, weights)]
 
 
+def tilt_angles(rng: np.random.Generator, n_frames: int, fps: float, cfg: dict) -> np.ndarray:
+    """(n_frames,) extra head angle in degrees: quick tilts at a Poisson rate
+    (`head_tilts_per_s`), each a raised cosine to a random +-amplitude in `head_tilt_deg` and
+    back, lasting a random `head_tilt_duration_s`.
+
+    A tilt is rigid: it moves the ROIs like an expression of similar size and speed, but it
+    does not deform the face, so it leaves no optical strain.
+    """
+    angles = np.zeros(n_frames, np.float64)
+    count = int(rng.poisson(float(cfg["head_tilts_per_s"]) * n_frames / float(fps)))
+    for _ in range(count):
+        length = _frames(_uniform(rng, cfg["head_tilt_duration_s"]), fps)
+        if length > n_frames:
+            continue
+        start = int(rng.integers(0, n_frames - length + 1))
+        sign = 1.0 if rng.random() < 0.5 else -1.0
+        amplitude = sign * _uniform(rng, cfg["head_tilt_deg"])
+        end = start + length - 1
+        angles += amplitude * motion.raised_cosine(n_frames, start, (start + end) // 2, end)
+    return angles
+
+
 def plan_video(
     face: Face,
     subject_index: int,
@@ -244,14 +266,7 @@ def plan_video(
         float(dis["head_rotation_deg"]),
         face.points[motion.NOSE_TIP],
     )
-    tilts = motion.tilt_angles(
-        np.random.default_rng(tilt_seed),
-        n_frames,
-        fps,
-        float(dis["head_tilts_per_s"]),
-        dis["head_tilt_deg"],
-        dis["head_tilt_duration_s"],
-    )
+    tilts = tilt_angles(np.random.default_rng(tilt_seed), n_frames, fps, dis)
     head = dataclasses.replace(head, angle_deg=head.angle_deg + tilts)
     return VideoScript(
         vplan,

@@ -118,34 +118,6 @@ def smooth_walk(rng: np.random.Generator, n_frames: int, amplitude: float) -> np
     return walk * (amplitude / peak) if peak > 0 else walk
 
 
-def tilt_angles(
-    rng: np.random.Generator,
-    n_frames: int,
-    fps: float,
-    rate_per_s: float,
-    degrees,
-    duration_s,
-) -> np.ndarray:
-    """(n_frames,) extra head angle in degrees: quick tilts at a Poisson rate, each a raised
-    cosine to a random +-amplitude in `degrees` and back, lasting a random `duration_s`.
-
-    A tilt is rigid: it moves the ROIs like an expression of similar size and speed, but it
-    does not deform the face, so it leaves no optical strain.
-    """
-    angles = np.zeros(n_frames, np.float64)
-    count = int(rng.poisson(float(rate_per_s) * n_frames / float(fps)))
-    for _ in range(count):
-        length = max(3, int(round(float(rng.uniform(*duration_s)) * fps)))
-        if length > n_frames:
-            continue
-        start = int(rng.integers(0, n_frames - length + 1))
-        sign = 1.0 if rng.random() < 0.5 else -1.0
-        amplitude = sign * float(rng.uniform(*degrees))
-        end = start + length - 1
-        angles += amplitude * raised_cosine(n_frames, start, (start + end) // 2, end)
-    return angles
-
-
 @dataclass(frozen=True)
 class Layer:
     """A field and its strength per frame (0 where it is inactive)."""
