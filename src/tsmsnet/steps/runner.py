@@ -19,19 +19,32 @@ _DISK_FULL_TEXTS = ("no space left on device", "disk quota exceeded", "file writ
 _NEARLY_FULL = 1 << 20
 # How many outputs a message names before "(+N more)".
 _SHOW = 3
+# Read by OpenMP and the BLAS libraries when their thread pools start (torch's among them).
+THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
-def limit_threads(threads: int) -> None:
-    """OpenCV and torch use exactly the threads the rule declared."""
+def limit_threads(threads: int, torch_too: bool = True) -> None:
+    """OpenCV and torch use exactly the threads the rule declared.
+
+    torch_too=False leaves torch unimported (about 1 s of CPU in each of the many jobs that
+    never use it); a torch imported later starts with the environment's thread count (torch
+    caps that at the core count; steps that need more set it themselves, as tvl1_torch does).
+    """
     import cv2
 
-    cv2.setNumThreads(int(threads))
-    try:
+    n = max(1, int(threads))
+    cv2.setNumThreads(n)
+    for name in THREAD_ENV:
+        os.environ[name] = str(n)
+    if torch_too or "torch" in sys.modules:
         import torch
 
-        torch.set_num_threads(int(threads))
-    except ImportError:  # pragma: no cover - torch is a hard dependency
-        pass
+        torch.set_num_threads(n)
+
+
+def uses_torch(smk: Any) -> bool:
+    """Rules that run torch declare the gpu resource (DEVELOPERS.md), the others do not."""
+    return bool(getattr(smk, "resources", {}).get("gpu", 0))
 
 
 def _one_line(text: object) -> str:
@@ -127,7 +140,7 @@ def run_step(smk: Any, fn: Callable[..., Any], **kwargs: Any) -> Any:
     sys.stderr = fh
     log = stream_log(fh)
     try:
-        limit_threads(smk.threads)
+        limit_threads(smk.threads, torch_too=uses_torch(smk))
         return fn(**kwargs, log=log)
     except Exception as err:
         message = failure_message(err, smk)
