@@ -203,6 +203,22 @@ def test_lazy_datasets_read_across_chunks(tmp_path):
     assert sorted(i for batch in batches for i in batch) == list(range(len(win)))
 
 
+def test_batched_fetch_equals_one_sample_at_a_time(tmp_path):
+    """__getitems__ (what the DataLoader calls) gives the stacked __getitem__ values, bit for
+    bit, in the batch's order, across chunk and store boundaries."""
+    a = make_store(tmp_path / "a.zarr", 21, 0, K, chunk=8)
+    b = make_store(tmp_path / "b.zarr", 10, 1, K, chunk=4)
+    apex = ApexSamples([a, b], [np.arange(21) % 3 / 2, np.ones(10)], cache_mb=0.05)
+    starts = [np.arange(0, 16), np.arange(0, 5)]
+    win = WindowSamples([a, b], starts, [np.arange(16) % 2, np.ones(5)], L=6, cache_mb=0.05)
+    for ds, batch in ((apex, [30, 0, 7, 8, 23, 20, 7]), (win, [19, 2, 15, 16, 6, 20])):
+        x, y = ds.__getitems__(batch)
+        one = [ds[i] for i in batch]
+        assert torch.equal(x, torch.stack([xi for xi, _ in one]))
+        assert torch.equal(y, torch.stack([yi for _, yi in one]))
+        assert x.dtype == torch.float32 and y.dtype == one[0][1].dtype
+
+
 def test_micro_batches_add_up_to_the_whole_batch_gradient():
     """Split passes (memory bound) take the same optimiser steps as one pass (no BatchNorm)."""
     from tsmsnet.training.train import _fit

@@ -44,6 +44,15 @@ TRAINING_VIDEOS = {s: pipeline.videos_except(VIDEOS, s) for s in SUBJECTS}
 SYNTHETIC = DATASET == "synthetic"
 LAYOUT = synthetic_preset(config)["layout"] if SYNTHETIC else None
 SYN_DATA = pipeline.synthetic_data_root(config)
+# Order among runnable jobs, higher first: the long jobs that gate the most others start
+# first, so the short ones (spotting, plots) fill the cores at the end rather than one
+# training job running alone (docs/benchmarks.md, "Whole default pipeline").
+PRIORITY = {
+    "stage1_features": 4,
+    "stage2_features": 3,
+    "train_apex": 2,
+    "train_interval": 1,
+}
 
 
 def _alternation(names):

@@ -54,6 +54,7 @@ rule stage1_features:
         f"{RESULTS}/benchmarks/stage1_features/K{{K}}/{{video}}.tsv"
     wildcard_constraints:
         K=r"\d+",
+    priority: PRIORITY["stage1_features"]
     conda:
         "../../envs/preprocess.yaml"
     threads: config["threads"]["flow"]
@@ -76,6 +77,7 @@ rule stage2_features:
         f"{RESULTS}/logs/stage2_features/{{video}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/stage2_features/{{video}}.tsv"
+    priority: PRIORITY["stage2_features"]
     conda:
         "../../envs/preprocess.yaml"
     threads: config["threads"]["flow"]

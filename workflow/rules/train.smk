@@ -14,6 +14,7 @@ rule train_apex:
         f"{RESULTS}/logs/train_apex/{{config}}/{{subject}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train_apex/{{config}}/{{subject}}.tsv"
+    priority: PRIORITY["train_apex"]
     conda:
         "../../envs/model.yaml"
     threads: config["threads"]["train"]
@@ -48,6 +49,7 @@ rule train_interval:
         f"{RESULTS}/logs/train_interval/{{config}}/{{subject}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train_interval/{{config}}/{{subject}}.tsv"
+    priority: PRIORITY["train_interval"]
     conda:
         "../../envs/model.yaml"
     threads: config["threads"]["train"]

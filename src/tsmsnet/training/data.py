@@ -80,16 +80,31 @@ class StoreReader:
 
     def read(self, k: int, start: int, stop: int) -> np.ndarray:
         """Samples start..stop-1 of store k as float32."""
+        self._check_slice(k, start, stop)
+        out = np.empty((stop - start, *self.sample_shape), dtype=np.float32)
+        self.read_into(out, k, start, stop)
+        return out
+
+    def _check_slice(self, k: int, start: int, stop: int) -> None:
         if not 0 <= start < stop <= self.lengths[k]:
             raise IndexError(f"slice {start}:{stop} outside store {self.sources[k]}")
+
+    def read_into(self, out: np.ndarray, k: int, start: int, stop: int) -> None:
+        """Samples start..stop-1 of store k copied into `out` (converted to its dtype)."""
+        self._check_slice(k, start, stop)
         bl = self.block_lens[k]
-        parts = []
         for b in range(start // bl, (stop - 1) // bl + 1):
             lo = max(start - b * bl, 0)
             hi = min(stop - b * bl, bl)
-            parts.append(self.block(k, b)[lo:hi])
-        out = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        return out.astype(np.float32)
+            at = b * bl + lo - start
+            out[at : at + hi - lo] = self.block(k, b)[lo:hi]
+
+    def gather(self, stores: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
+        """One batch at once: (B, length, *sample) float32 from B (store, start) pairs."""
+        out = np.empty((len(stores), length, *self.sample_shape), dtype=np.float32)
+        for j, (k, s) in enumerate(zip(stores.tolist(), starts.tolist(), strict=True)):
+            self.read_into(out[j], k, s, s + length)
+        return out
 
 
 def _check_lengths(what: str, sources: Sequence, got: Sequence[int], want: Sequence[int]) -> None:
@@ -132,12 +147,20 @@ class ApexSamples(_BlockedDataset):
         _check_lengths("apex labels", reader.sources, [len(y) for y in self.labels], reader.lengths)
         store_of = np.repeat(np.arange(len(reader.lengths)), reader.lengths)
         pos_of = np.concatenate([np.arange(n) for n in reader.lengths] or [np.zeros(0, int)])
+        self._flat = np.concatenate(self.labels or [np.zeros(0, np.float32)])
         super().__init__(reader, store_of, pos_of.astype(np.int64))
 
     def __getitem__(self, i: int):
         k, t = int(self.store_of[i]), int(self.pos_of[i])
         x = self.reader.read(k, t, t + 1)[0]
         return torch.from_numpy(x), torch.tensor(self.labels[k][t])
+
+    def __getitems__(self, indices: Sequence[int]):
+        """A whole batch in one pass, (B, 3, H, W) and (B,): the DataLoader calls this
+        instead of one __getitem__ per sample plus a collate (same values, less overhead)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        x = self.reader.gather(self.store_of[idx], self.pos_of[idx], 1)[:, 0]
+        return torch.from_numpy(x), torch.from_numpy(self._flat[idx])
 
 
 class WindowSamples(_BlockedDataset):
@@ -166,16 +189,23 @@ class WindowSamples(_BlockedDataset):
         self._label_index = np.concatenate(
             [np.arange(len(s)) for s in starts] or [np.zeros(0, np.int64)]
         ).astype(np.int64)
+        self._flat = np.concatenate(self.labels or [np.zeros(0, np.int64)])
         super().__init__(reader, store_of, pos_of)
 
     def flat_labels(self) -> np.ndarray:
         """Labels of all windows in dataset order (for balancing)."""
-        return np.concatenate(self.labels or [np.zeros(0, np.int64)])
+        return self._flat.copy()
 
     def __getitem__(self, i: int):
         k, s = int(self.store_of[i]), int(self.pos_of[i])
         x = normalise_clips(self.reader.read(k, s, s + self.L))
         return torch.from_numpy(x), torch.tensor(self.labels[k][self._label_index[i]])
+
+    def __getitems__(self, indices: Sequence[int]):
+        """A whole batch in one pass, (B, L, 3, H, W) and (B,) (see ApexSamples)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        x = normalise_clips(self.reader.gather(self.store_of[idx], self.pos_of[idx], self.L))
+        return torch.from_numpy(x), torch.from_numpy(self._flat[idx])
 
 
 class BlockShuffleBatchSampler(Sampler[list[int]]):

@@ -111,9 +111,18 @@ def _fit(
     return losses
 
 
+def _as_batched(batch):
+    """The datasets' __getitems__ already returns the batch tensors; nothing to collate."""
+    return batch
+
+
 def _loader(dataset, sampler, device: torch.device) -> DataLoader:
     return DataLoader(
-        dataset, batch_sampler=sampler, num_workers=0, pin_memory=device.type == "cuda"
+        dataset,
+        batch_sampler=sampler,
+        num_workers=0,
+        collate_fn=_as_batched,
+        pin_memory=device.type == "cuda",
     )
 
 
