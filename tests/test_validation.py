@@ -190,7 +190,7 @@ def test_unknown_spotting_config_named_by_a_dataset(cfg):
         ),
         (
             lambda c: c["preprocess"]["flow"].update(method="farneback"),
-            "config preprocess.flow.method: 'farneback' is not one of ['tvl1', ",
+            "config preprocess.flow.method: 'farneback' is not one of ['auto', 'tvl1', ",
         ),
         (
             lambda c: c["synthetic"]["presets"]["default"].update(train={"apex_net": {"batch": 8}}),

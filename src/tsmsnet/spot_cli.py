@@ -219,7 +219,11 @@ def spot_input(
         chunk=chunk,
         log=log,
     )
-    flow = {"method": preprocess["flow"]["method"], "params": preprocess["flow"]["params"]}
+    flow = {
+        "method": preprocess["flow"]["method"],
+        "params": preprocess["flow"]["params"],
+        "device": device,
+    }
 
     def features(kind: str, step: int, out: Path) -> str:
         steps.flow_features(

@@ -17,6 +17,7 @@ from tsmsnet.config import (
     synthetic_preset,
     training,
 )
+from tsmsnet.preprocess.flow import uses_cuda
 
 # Bad config or input stops here, before any job: one line naming the key, file, sheet, row
 # or frame and the fix, exit status 1, nothing written (see tsmsnet.validate). Jobs that a
@@ -44,6 +45,11 @@ TRAINING_VIDEOS = {s: pipeline.videos_except(VIDEOS, s) for s in SUBJECTS}
 SYNTHETIC = DATASET == "synthetic"
 LAYOUT = synthetic_preset(config)["layout"] if SYNTHETIC else None
 SYN_DATA = pipeline.synthetic_data_root(config)
+# 1 where the flow jobs compute on a CUDA GPU (flow method auto or tvl1_torch, a GPU here
+# under `device`): they then take the gpu resource like training. Decided where the DAG is
+# built, as the jobs decide their method where they run: a head node without a GPU sends
+# them to CPU nodes, where auto is OpenCV's TV-L1.
+FLOW_GPUS = int(uses_cuda(config["preprocess"]["flow"]["method"], config["device"]))
 # Order among runnable jobs, higher first: the long jobs that gate the most others start
 # first, so the short ones (spotting, plots) fill the cores at the end rather than one
 # training job running alone (docs/benchmarks.md, "Whole default pipeline").
@@ -160,11 +166,15 @@ def final_outputs():
 
 
 def flow_params():
-    """Only the active flow method's settings, so tuning another method reruns nothing."""
+    """Only the active flow method's settings, so tuning another method reruns nothing (the
+    device only where the method can use a GPU)."""
     from tsmsnet.preprocess.flow import params_section
 
     flow = config["preprocess"]["flow"]
-    return {"method": flow["method"], "params": flow[params_section(flow["method"])]}
+    out = {"method": flow["method"], "params": flow[params_section(flow["method"])]}
+    if flow["method"] in ("auto", "tvl1_torch"):
+        out["device"] = config["device"]
+    return out
 
 
 def training_stage1(wildcards):

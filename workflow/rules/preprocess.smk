@@ -58,6 +58,8 @@ rule stage1_features:
     conda:
         "../../envs/preprocess.yaml"
     threads: config["threads"]["flow"]
+    resources:
+        gpu=FLOW_GPUS,
     params:
         kind="skip",
         step=lambda wildcards: int(wildcards.K),
@@ -81,6 +83,8 @@ rule stage2_features:
     conda:
         "../../envs/preprocess.yaml"
     threads: config["threads"]["flow"]
+    resources:
+        gpu=FLOW_GPUS,
     params:
         kind="stride",
         step=config["preprocess"]["stage2_stride"],

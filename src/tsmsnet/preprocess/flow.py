@@ -2,10 +2,13 @@
 
 Methods: ``tvl1`` (OpenCV contrib Dual TV-L1, one pair at a time), ``tvl1_torch`` (the same
 algorithm and parameters in PyTorch, many pairs at once, on a CUDA GPU when there is one; it
-reads the ``tvl1`` section of the config) and ``dis`` (OpenCV DIS).
+reads the ``tvl1`` section of the config), ``dis`` (OpenCV DIS) and ``auto`` (the default:
+``tvl1_torch`` where the job sees a CUDA GPU, else ``tvl1``).
 """
 
 from __future__ import annotations
+
+import os
 
 import cv2
 import numpy as np
@@ -122,26 +125,59 @@ def as_stacks(prevs, nexts) -> tuple[np.ndarray, np.ndarray]:
 
 
 _METHODS = {"tvl1": _tvl1, "dis": _dis, "tvl1_torch": _tvl1_torch}
+# Resolved per job (where the job runs, which on a cluster is not where the DAG is built).
+AUTO = "auto"
 # Which config section (preprocess.flow.<section>) holds each method's parameters.
-_PARAMS_SECTION = {"tvl1": "tvl1", "dis": "dis", "tvl1_torch": "tvl1"}
+_PARAMS_SECTION = {AUTO: "tvl1", "tvl1": "tvl1", "dis": "dis", "tvl1_torch": "tvl1"}
+# Files a GPU driver puts on Linux (NVIDIA, AMD ROCm, WSL2): without any, there is no CUDA
+# device and `auto` need not import torch (about 1 s of CPU per job) to find that out.
+GPU_DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/kfd", "/dev/dxg")
+
+
+def _known() -> str:
+    return ", ".join([AUTO, *_METHODS])
 
 
 def params_section(method: str) -> str:
-    """Name of the preprocess.flow section with `method`'s parameters (tvl1_torch reads tvl1)."""
+    """Name of the preprocess.flow section with `method`'s parameters (tvl1_torch, auto: tvl1)."""
     if method not in _PARAMS_SECTION:
-        raise ConfigError(f"unknown flow method {method!r}; known: {', '.join(_METHODS)}")
+        raise ConfigError(f"unknown flow method {method!r}; known: {_known()}")
     return _PARAMS_SECTION[method]
+
+
+def gpu_driver_present() -> bool:
+    """Whether this machine has a GPU driver at all (cheap; no torch import)."""
+    return any(os.path.exists(path) for path in GPU_DRIVER_FILES)
+
+
+def uses_cuda(method: str, device="auto") -> bool:
+    """Whether `method` computes on a CUDA GPU on this machine (auto or tvl1_torch, with a GPU
+    that `device` allows); the workflow's flow rules ask for the gpu resource by it."""
+    if method not in (AUTO, "tvl1_torch") or str(device) == "cpu" or not gpu_driver_present():
+        return False
+    from tsmsnet.training.device import pick_device
+
+    return pick_device(device).type == "cuda"
+
+
+def resolve_method(method: str, device="auto") -> str:
+    """The method a job runs: `auto` is tvl1_torch when `device` gives a CUDA GPU here, else
+    tvl1 (same model and parameters; features within 0.03 of OpenCV's). Others unchanged."""
+    if method != AUTO:
+        return method
+    return "tvl1_torch" if uses_cuda(method, device) else "tvl1"
 
 
 def make_flow(method: str, params: dict, threads: int, device="auto") -> FlowFn:
     """Flow function for `method` with `params` (config.yaml preprocess.flow.<section>).
 
     Sets OpenCV's (and, for tvl1_torch, torch's) thread count for this process: the job's
-    declared threads, no more. `device` matters to tvl1_torch only: 'auto' is CUDA when torch
-    sees a GPU, else the CPU.
+    declared threads, no more. `device` matters to tvl1_torch and auto only: 'auto' is CUDA
+    when torch sees a GPU, else the CPU. The FlowFn names the method it resolved to.
     """
-    if method not in _METHODS:
-        raise ConfigError(f"unknown flow method {method!r}; known: {', '.join(_METHODS)}")
+    if method not in _PARAMS_SECTION:
+        raise ConfigError(f"unknown flow method {method!r}; known: {_known()}")
+    method = resolve_method(method, device)
     cv2.setNumThreads(int(threads))
     if method == "tvl1_torch":
         from tsmsnet.training.device import set_threads

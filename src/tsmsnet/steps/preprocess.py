@@ -48,7 +48,7 @@ def flow_features(
     from tsmsnet.preprocess.stores import geometry_from_faces, open_store, write_flow_features
 
     geom = geometry_from_faces(open_store(faces), features)
-    flow_fn = make_flow(flow["method"], flow["params"], threads)
+    flow_fn = make_flow(flow["method"], flow["params"], threads, flow.get("device", "auto"))
     write_flow_features(
         faces,
         out,
