@@ -168,11 +168,11 @@ def final_outputs():
 def flow_params():
     """Only the active flow method's settings, so tuning another method reruns nothing (the
     device only where the method can use a GPU)."""
-    from tsmsnet.preprocess.flow import params_section
+    from tsmsnet.preprocess.flow import GPU_METHODS, params_section
 
     flow = config["preprocess"]["flow"]
     out = {"method": flow["method"], "params": flow[params_section(flow["method"])]}
-    if flow["method"] in ("auto", "tvl1_torch"):
+    if flow["method"] in GPU_METHODS:
         out["device"] = config["device"]
     return out
 

@@ -127,6 +127,9 @@ def as_stacks(prevs, nexts) -> tuple[np.ndarray, np.ndarray]:
 _METHODS = {"tvl1": _tvl1, "dis": _dis, "tvl1_torch": _tvl1_torch}
 # Resolved per job (where the job runs, which on a cluster is not where the DAG is built).
 AUTO = "auto"
+# The methods that compute on a CUDA GPU where there is one (the workflow gives their jobs
+# the config's device and, with a GPU, the gpu resource).
+GPU_METHODS = (AUTO, "tvl1_torch")
 # Which config section (preprocess.flow.<section>) holds each method's parameters.
 _PARAMS_SECTION = {AUTO: "tvl1", "tvl1": "tvl1", "dis": "dis", "tvl1_torch": "tvl1"}
 # Files a GPU driver puts on Linux (NVIDIA, AMD ROCm, WSL2): without any, there is no CUDA
@@ -134,14 +137,15 @@ _PARAMS_SECTION = {AUTO: "tvl1", "tvl1": "tvl1", "dis": "dis", "tvl1_torch": "tv
 GPU_DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/kfd", "/dev/dxg")
 
 
-def _known() -> str:
-    return ", ".join([AUTO, *_METHODS])
+def _check_known(method: str) -> None:
+    if method not in _PARAMS_SECTION:
+        known = ", ".join([AUTO, *_METHODS])
+        raise ConfigError(f"unknown flow method {method!r}; known: {known}")
 
 
 def params_section(method: str) -> str:
     """Name of the preprocess.flow section with `method`'s parameters (tvl1_torch, auto: tvl1)."""
-    if method not in _PARAMS_SECTION:
-        raise ConfigError(f"unknown flow method {method!r}; known: {_known()}")
+    _check_known(method)
     return _PARAMS_SECTION[method]
 
 
@@ -153,7 +157,7 @@ def gpu_driver_present() -> bool:
 def uses_cuda(method: str, device="auto") -> bool:
     """Whether `method` computes on a CUDA GPU on this machine (auto or tvl1_torch, with a GPU
     that `device` allows); the workflow's flow rules ask for the gpu resource by it."""
-    if method not in (AUTO, "tvl1_torch") or str(device) == "cpu" or not gpu_driver_present():
+    if method not in GPU_METHODS or str(device) == "cpu" or not gpu_driver_present():
         return False
     from tsmsnet.training.device import pick_device
 
@@ -175,8 +179,7 @@ def make_flow(method: str, params: dict, threads: int, device="auto") -> FlowFn:
     declared threads, no more. `device` matters to tvl1_torch and auto only: 'auto' is CUDA
     when torch sees a GPU, else the CPU. The FlowFn names the method it resolved to.
     """
-    if method not in _PARAMS_SECTION:
-        raise ConfigError(f"unknown flow method {method!r}; known: {_known()}")
+    _check_known(method)
     method = resolve_method(method, device)
     cv2.setNumThreads(int(threads))
     if method == "tvl1_torch":

@@ -153,7 +153,7 @@ class ApexSamples(_BlockedDataset):
     def __getitem__(self, i: int):
         k, t = int(self.store_of[i]), int(self.pos_of[i])
         x = self.reader.read(k, t, t + 1)[0]
-        return torch.from_numpy(x), torch.tensor(self.labels[k][t])
+        return torch.from_numpy(x), torch.tensor(self._flat[i])
 
     def __getitems__(self, indices: Sequence[int]):
         """A whole batch in one pass, (B, 3, H, W) and (B,): the DataLoader calls this
@@ -186,9 +186,6 @@ class WindowSamples(_BlockedDataset):
                 raise InputError(f"windows of {self.L} clips run past the end of store {src}")
         store_of = np.repeat(np.arange(len(starts)), [len(s) for s in starts])
         pos_of = np.concatenate(starts or [np.zeros(0, np.int64)])
-        self._label_index = np.concatenate(
-            [np.arange(len(s)) for s in starts] or [np.zeros(0, np.int64)]
-        ).astype(np.int64)
         self._flat = np.concatenate(self.labels or [np.zeros(0, np.int64)])
         super().__init__(reader, store_of, pos_of)
 
@@ -199,7 +196,7 @@ class WindowSamples(_BlockedDataset):
     def __getitem__(self, i: int):
         k, s = int(self.store_of[i]), int(self.pos_of[i])
         x = normalise_clips(self.reader.read(k, s, s + self.L))
-        return torch.from_numpy(x), torch.tensor(self.labels[k][self._label_index[i]])
+        return torch.from_numpy(x), torch.tensor(self._flat[i])
 
     def __getitems__(self, indices: Sequence[int]):
         """A whole batch in one pass, (B, L, 3, H, W) and (B,) (see ApexSamples)."""
