@@ -1,5 +1,8 @@
 """zarr stores: aligned faces and stage-1/stage-2 flow features, streamed and crash-safe."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -143,6 +146,41 @@ def test_failure_midway_leaves_nothing(faces, geom, tmp_path):
     with pytest.raises(RuntimeError, match="simulated crash"):
         write_flow_features(faces, out, 5, "skip", rec, geom, 42, 21, 8, "float16")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_stale_temp_told_by_lock_not_pid(faces, geom, tmp_path):
+    """A killed writer's pid may be reused (or a zombie) before the rerun: its temp store is
+    removed because nobody holds its lock; a live writer's locked temp is left alone."""
+    out = tmp_path / "s1.zarr"
+    reused = tmp_path / f"s1.zarr.tmp-{os.getppid()}"  # a live pid that writes nothing
+    reused.mkdir()
+    live = tmp_path / "s1.zarr.tmp-1"
+    live.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(live)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        write_flow_features(
+            faces, out, 5, "skip", Recorder(open_store(faces)), geom, 42, 21, 8, "float16"
+        )
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["s1.zarr", live.name]
+    finally:
+        holder.kill()
+        holder.wait()
+    write_flow_features(
+        faces, out, 5, "skip", Recorder(open_store(faces)), geom, 42, 21, 8, "float16"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s1.zarr"]
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(600)
+"""
 
 
 def test_too_short_video(video, landmarks, geom, tmp_path):

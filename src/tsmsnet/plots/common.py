@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from matplotlib.figure import Figure
+
+from tsmsnet.steps.files import atomic_write
 
 DPI = 100
 # Colours of what a figure can show (the same in every figure).
@@ -23,12 +24,7 @@ COLORS = {
 def save_png(fig: Figure, path: str | Path) -> Path:
     """Write `fig` as PNG to `path` atomically, without a software stamp (deterministic)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write(
+        path, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
+    )
     return path

@@ -6,12 +6,13 @@ killed job never leaves a store that looks finished. Frames are streamed in bloc
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import cv2
@@ -38,17 +39,53 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _lock(fd: int, block: bool) -> bool:
+    """flock `fd` exclusively: True when taken, False when another process holds it.
+
+    The kernel drops a writer's lock the moment its process dies (SIGKILL included), so a
+    held lock means a live writer, whatever became of its pid (reused, or a zombie that
+    nobody reaps). OSError where the file system has no flock.
+    """
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _writer_gone(tmp: Path) -> bool:
+    """Whether the job that made the temp store `tmp` no longer runs."""
+    pid = tmp.name.rsplit("-", 1)[-1]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        fd = os.open(tmp, os.O_RDONLY)
+    except FileNotFoundError:
+        return False  # removed meanwhile
+    except OSError:
+        return not _pid_alive(int(pid))
+    try:
+        return _lock(fd, block=False)
+    except OSError:  # no flock here: the pid is the only evidence
+        return not _pid_alive(int(pid))
+    finally:
+        os.close(fd)
+
+
 def _remove_stale_temps(out: Path) -> None:
-    """Delete `<out>.tmp-<pid>` left by killed jobs (their pid is gone)."""
+    """Delete `<out>.tmp-<pid>` left by killed jobs (no process holds its lock)."""
     for tmp in out.parent.glob(out.name + ".tmp-*"):
-        pid = tmp.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+        if _writer_gone(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextmanager
 def _atomic_dir(out: str | Path):
-    """Yield a temp path beside `out`; on success replace `out` with it, on failure remove it."""
+    """Yield a temp path beside `out`; on success replace `out` with it, on failure remove it.
+
+    The temp folder stays locked (flock) while this process writes it, so a later job can
+    tell a killed writer's leftovers from a live one's work.
+    """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(out)
@@ -56,14 +93,21 @@ def _atomic_dir(out: str | Path):
     shutil.rmtree(tmp, ignore_errors=True)
     if out.exists():  # a stale store must not outlive a failed rerun
         shutil.rmtree(out)
+    tmp.mkdir()
+    fd = os.open(tmp, os.O_RDONLY)
     try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
+        with suppress(OSError):  # no flock on this file system: pids decide staleness
+            _lock(fd, block=True)
+        try:
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        os.close(fd)
 
 
 def _progress(log: Callable[[str], None] | None, what: str, total: int):
