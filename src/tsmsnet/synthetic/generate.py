@@ -34,8 +34,11 @@ JPEG_QUALITY = 95
 APEX_FRACTION = (0.3, 0.6)
 # Shortest expression or blink in frames: onset < apex < offset must hold.
 MIN_EVENT_FRAMES = 3
-# Random placements tried before keeping one that breaks `min_apex_gap_s` (logged).
-PLACEMENT_TRIES = 2000
+# Draws of a video's expressions (durations, apex positions) tried until one packs into its
+# frames with every gap kept, and random orders of the events tried per draw; if none does,
+# one that breaks `min_apex_gap_s` is kept and the video logged.
+DRAW_TRIES = 200
+ORDER_TRIES = 50
 VIDEO_STREAM = 1
 TYPES = ("macro", "micro")
 ROW_COLUMNS = [
@@ -138,51 +141,84 @@ def _fit(events: list[dict], n_frames: int, gap: int, log: Log, video: str) -> l
     return events
 
 
-def _place(rng: np.random.Generator, events: list[dict], n_frames: int, gap: int):
-    """One random order and spread of the events, `gap` frames apart and from both ends."""
-    order = rng.permutation(len(events))
-    slack = max(0, n_frames - sum(e["length"] for e in events) - (len(events) + 1) * gap)
-    cuts = np.sort(rng.integers(0, slack + 1, size=len(events)))
-    extra = np.diff(np.concatenate([[0], cuts]))
-    out, start = [], 0
-    for k, idx in enumerate(order):
+def _apex_offset(event: dict) -> int:
+    """Apex frame counted from the event's onset: inside it, never on its ends."""
+    last = event["length"] - 1
+    return min(max(int(round(event["apex_fraction"] * last)), 1), last - 1)
+
+
+def _earliest_starts(
+    events: list[dict], order, n_frames: int, gap: int, apex_gap: dict[str, int]
+) -> list[int] | None:
+    """Earliest onset of each event taken in `order`: `gap` frames after the one before (and
+    after frame 0), its apex apex_gap[type] after every earlier apex of its type; None when the
+    last would end within `gap` frames of the video's end."""
+    starts, apexes, free = [], {}, gap
+    for idx in order:
         e = events[idx]
-        start += gap + int(extra[k])
-        end = start + e["length"] - 1
-        apex = start + int(round(e["apex_fraction"] * (e["length"] - 1)))
-        apex = min(max(apex, start + 1), end - 1)
-        out.append(Expression(e["type"], start, apex, end, e["kinds"], e["amplitude"]))
-        start = end + 1
+        start = free
+        for apex in apexes.get(e["type"], []):
+            start = max(start, apex + apex_gap.get(e["type"], 0) - _apex_offset(e))
+        starts.append(start)
+        apexes.setdefault(e["type"], []).append(start + _apex_offset(e))
+        free = start + e["length"] + gap
+    return starts if free <= n_frames else None
+
+
+def _place(
+    rng: np.random.Generator, events: list[dict], n_frames: int, gap: int, apex_gap: dict
+) -> list[Expression] | None:
+    """A random order of the events that packs into n_frames with every gap kept, its spare
+    frames spread at random before the events (moving an event later moves every later one
+    with it, so no gap shrinks); None if ORDER_TRIES orders do not pack."""
+    if not events:
+        return []
+    for _ in range(ORDER_TRIES):
+        order = rng.permutation(len(events))
+        starts = _earliest_starts(events, order, n_frames, gap, apex_gap)
+        if starts is not None:
+            break
+    else:
+        return None
+    last = events[order[-1]]
+    slack = n_frames - gap - (starts[-1] + last["length"])
+    shifts = np.sort(rng.integers(0, slack + 1, size=len(events)))
+    out = []
+    for idx, start, shift in zip(order, starts, shifts, strict=True):
+        e = events[idx]
+        onset = start + int(shift)
+        out.append(
+            Expression(
+                e["type"],
+                onset,
+                onset + _apex_offset(e),
+                onset + e["length"] - 1,
+                e["kinds"],
+                e["amplitude"],
+            )
+        )
     return out
-
-
-def _apexes_apart(placed: list[Expression], apex_gap: dict[str, int]) -> bool:
-    """Apexes of the same type at least apex_gap[type] frames apart."""
-    for etype, need in apex_gap.items():
-        apexes = np.sort([e.apex for e in placed if e.type == etype])
-        if len(apexes) > 1 and np.diff(apexes).min() < need:
-            return False
-    return True
 
 
 def place_expressions(
     rng: np.random.Generator, n_frames: int, fps: float, expr_cfg: dict, log: Log, video: str
 ) -> list[Expression]:
     """Expressions in random order, min_gap_s apart and from both ends, durations from config,
-    same-type apexes at least the type's min_apex_gap_s apart (random placements are drawn
-    until one is; if none of PLACEMENT_TRIES is, the last is kept and the video logged)."""
+    same-type apexes at least the type's min_apex_gap_s apart. Draws that cannot be packed so
+    are redrawn (up to DRAW_TRIES); if none can, the video keeps what fits with its apexes
+    closer, logged."""
     gap = int(math.ceil(float(expr_cfg["min_gap_s"]) * fps))
-    events = _fit(_draw_events(rng, fps, expr_cfg), n_frames, gap, log, video)
     apex_gap = {t: int(math.ceil(float(expr_cfg[t]["min_apex_gap_s"]) * fps)) for t in TYPES}
-    for _ in range(PLACEMENT_TRIES):
-        placed = _place(rng, events, n_frames, gap)
-        if _apexes_apart(placed, apex_gap):
+    for _ in range(DRAW_TRIES):
+        placed = _place(rng, _draw_events(rng, fps, expr_cfg), n_frames, gap, apex_gap)
+        if placed is not None:
             return placed
     log(
-        f"{video}: no placement of its expressions in {n_frames} frames keeps same-type "
+        f"{video}: no draw of its expressions packs into {n_frames} frames with same-type "
         f"apexes {apex_gap} frames apart; kept one closer (raise the preset's frames)"
     )
-    return placed
+    events = _fit(_draw_events(rng, fps, expr_cfg), n_frames, gap, log, video)
+    return _place(rng, events, n_frames, gap, {})
 
 
 def _blink_layers(
