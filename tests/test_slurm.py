@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.workflow_helpers import TINY, make_project
+from tests.workflow_helpers import TINY, make_project, workflow_rules
 from tsmsnet.config import REPO_ROOT
 
 pytestmark = pytest.mark.slurm
@@ -33,15 +33,6 @@ GPU_RULES = {"train_apex", "train_interval", "spot"}
 # SLURM only books memory here (no cgroups, no accounting), it does not enforce it: every job
 # asks for little so that the profile's full-data sizes fit any CI machine's one node.
 CI_MEM_MB = 500
-
-
-def workflow_rules() -> dict[str, str]:
-    """Rule name -> its text, from workflow/rules/*.smk."""
-    rules: dict[str, str] = {}
-    for smk in sorted((REPO_ROOT / "workflow" / "rules").glob("*.smk")):
-        parts = re.split(r"^\s*rule (\w+):\s*$", smk.read_text(), flags=re.M)
-        rules.update(zip(parts[1::2], parts[2::2], strict=True))
-    return rules
 
 
 # --- the profile (no cluster needed) ----------------------------------------------------------

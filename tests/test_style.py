@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from tests.workflow_helpers import workflow_rules
 from tsmsnet.config import REPO_ROOT
 
 
@@ -22,6 +23,16 @@ def test_ruff_clean():
 def test_ruff_formatted():
     proc = run(sys.executable, "-m", "ruff", "format", "--check", "src", "tests", "workflow")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_every_rule_declares_threads_log_and_benchmark():
+    """Each job's time and peak memory land in results/D/benchmarks/ (to size cluster
+    resources from real runs), and its progress in results/D/logs/."""
+    rules = workflow_rules()
+    assert {"landmarks", "stage1_features", "train_apex", "spot", "evaluate"} <= set(rules)
+    for name, text in rules.items():
+        for directive in ("threads:", "log:", "benchmark:"):
+            assert directive in text, f"rule {name} has no {directive}"
 
 
 def test_rules_snakefmt_formatted():

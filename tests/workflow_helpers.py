@@ -16,6 +16,15 @@ TINY = ("--configfile", "tests/configs/tiny.yaml")
 PROJECT_FILES = ["Snakefile", "config.yaml", "workflow", "profiles", "envs", "tests/configs"]
 
 
+def workflow_rules() -> dict[str, str]:
+    """Rule name -> its text, from workflow/rules/*.smk."""
+    rules: dict[str, str] = {}
+    for smk in sorted((REPO_ROOT / "workflow" / "rules").glob("*.smk")):
+        parts = re.split(r"^\s*rule (\w+):\s*$", smk.read_text(), flags=re.M)
+        rules.update(zip(parts[1::2], parts[2::2], strict=True))
+    return rules
+
+
 def make_project(dest: Path) -> Path:
     """A runnable copy of the workflow (not the library: that is installed) in `dest`."""
     dest.mkdir(parents=True, exist_ok=True)

@@ -45,6 +45,8 @@ if SYNTHETIC:
             csv=f"{SYN_DATA}/ground_truth.csv",
         log:
             f"{RESULTS}/logs/synthetic_workbook.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/synthetic_workbook.tsv"
         conda:
             "../../envs/preprocess.yaml"
         threads: 1
@@ -63,6 +65,8 @@ rule annotations:
         annotations=f"{RESULTS}/annotations.csv",
     log:
         f"{RESULTS}/logs/annotations.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/annotations.tsv"
     conda:
         "../../envs/preprocess.yaml"
     threads: 1

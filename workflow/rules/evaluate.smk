@@ -17,6 +17,8 @@ rule evaluate:
         per_video=f"{RESULTS}/evaluation/per_video.csv",
     log:
         f"{RESULTS}/logs/evaluate.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/evaluate.tsv"
     conda:
         "../../envs/model.yaml"
     threads: 1

@@ -9,6 +9,8 @@ rule landmarks:
         f"{RESULTS}/landmarks/{{video}}.json",
     log:
         f"{RESULTS}/logs/landmarks/{{video}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/landmarks/{{video}}.tsv"
     conda:
         "../../envs/preprocess.yaml"
     threads: config["threads"]["landmarks"]

@@ -34,6 +34,8 @@ rule f1_tables:
         ),
     log:
         f"{RESULTS}/logs/report/f1_tables.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/report/f1_tables.tsv"
     conda:
         "../../envs/model.yaml"
     threads: 1
@@ -60,6 +62,8 @@ rule score_plot:
         ),
     log:
         f"{RESULTS}/logs/report/score_plot/{{config}}/{{subject}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/report/score_plot/{{config}}/{{subject}}.tsv"
     conda:
         "../../envs/model.yaml"
     threads: 1
@@ -91,6 +95,8 @@ rule loss_plot:
         ),
     log:
         f"{RESULTS}/logs/report/loss_plot/{{config}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/report/loss_plot/{{config}}.tsv"
     conda:
         "../../envs/model.yaml"
     threads: 1
@@ -107,6 +113,8 @@ rule dag:
         dag=multiext(f"{RESULTS}/figures/dag", ".dot", ".svg", ".pdf"),
     log:
         f"{RESULTS}/logs/dag.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/dag.tsv"
     conda:
         "../../envs/figures.yaml"
     threads: 1

@@ -14,6 +14,8 @@ rule spot:
         scores=f"{RESULTS}/spotting/{{config}}/{{subject}}/scores.csv",
     log:
         f"{RESULTS}/logs/spot/{{config}}/{{subject}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/spot/{{config}}/{{subject}}.tsv"
     conda:
         "../../envs/model.yaml"
     threads: config["threads"]["spot"]
@@ -35,6 +37,8 @@ rule classical:
         f"{RESULTS}/spotting/{{config}}/{{subject}}/classical.csv",
     log:
         f"{RESULTS}/logs/classical/{{config}}/{{subject}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/classical/{{config}}/{{subject}}.tsv"
     conda:
         "../../envs/model.yaml"
     threads: 1
