@@ -60,16 +60,14 @@ def _writer_gone(tmp: Path) -> bool:
         return False
     try:
         fd = os.open(tmp, os.O_RDONLY)
+        try:
+            return _lock(fd, block=False)
+        finally:
+            os.close(fd)
     except FileNotFoundError:
         return False  # removed meanwhile
-    except OSError:
-        return not _pid_alive(int(pid))
-    try:
-        return _lock(fd, block=False)
     except OSError:  # no flock here: the pid is the only evidence
         return not _pid_alive(int(pid))
-    finally:
-        os.close(fd)
 
 
 def _remove_stale_temps(out: Path) -> None:

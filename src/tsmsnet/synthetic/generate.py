@@ -156,11 +156,12 @@ def _earliest_starts(
     starts, apexes, free = [], {}, gap
     for idx in order:
         e = events[idx]
+        offset = _apex_offset(e)
         start = free
         for apex in apexes.get(e["type"], []):
-            start = max(start, apex + apex_gap.get(e["type"], 0) - _apex_offset(e))
+            start = max(start, apex + apex_gap.get(e["type"], 0) - offset)
         starts.append(start)
-        apexes.setdefault(e["type"], []).append(start + _apex_offset(e))
+        apexes.setdefault(e["type"], []).append(start + offset)
         free = start + e["length"] + gap
     return starts if free <= n_frames else None
 
