@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
+from tsmsnet.config import spot_config
 from tsmsnet.datasets.frames import list_frames
 from tsmsnet.errors import InputError
 from tsmsnet.progressbar import BarLog, bar_log
@@ -71,11 +72,12 @@ def test_checkpoints_record_fps_and_preprocessing(fold, cfg):
     res, row, configs, models = fold
     for folder in models:
         payload = torch.load(folder / "interval.pt", map_location="cpu", weights_only=True)
-        assert payload["format"] == 1 and "state_dict" in payload  # format kept
+        assert payload["format"] == 2 and "state_dict" in payload
         s = load_model_set(folder)
         assert s.fps == float(row["fps"])
-        assert s.spot == cfg["configs"][folder.parent.name]
-        assert s.stage2_stride == cfg["preprocess"]["stage2_stride"]
+        assert s.spot == spot_config(cfg, folder.parent.name) and s.name == folder.parent.name
+        assert s.preprocess["stage2_stride"] == cfg["preprocess"]["stage2_stride"]
+        assert s.preprocess["chunk_frames"] == cfg["preprocess"]["chunk_frames"]
         assert s.preprocess["face_size"] == cfg["preprocess"]["face_size"]
         assert s.preprocess["features"] == cfg["preprocess"]["features"]
         assert s.preprocess["flow"]["method"] == "dis"  # tests/configs/tiny.yaml
@@ -106,7 +108,7 @@ def test_spot_an_mp4_writes_intervals_and_a_score_plot(fold, tmp_path):
     intervals = pd.read_csv(out / "intervals.csv", dtype={"video": str})
     assert list(intervals.columns) == COLUMNS
     assert len(intervals) > 0 and set(intervals["video"]) == {"clip"}
-    trained_types = {load_model_set(m).spot["type"] for m in models}
+    trained_types = {load_model_set(m).spot.type for m in models}
     assert set(intervals["type"]) <= trained_types
     assert (intervals["onset"] >= 1).all() and (intervals["offset"] <= n).all()
     assert (intervals["onset"] <= intervals["offset"]).all()

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from tsmsnet.errors import InputError
-from tsmsnet.evaluation.logs import write_logs
+from tsmsnet.evaluation.logs import LogPaths, write_logs
 from tsmsnet.evaluation.megc import evaluate
 
 FILES = [
@@ -57,7 +57,7 @@ def read_all(folder):
 
 
 def test_metrics_match_evaluate(tmp_path, truth, results):
-    write_logs(tmp_path, truth, results)
+    write_logs(LogPaths.in_folder(tmp_path), truth, results)
     assert sorted(p.name for p in tmp_path.iterdir()) == FILES
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics == evaluate(truth, results["step2"])
@@ -68,7 +68,12 @@ def test_metrics_match_evaluate(tmp_path, truth, results):
 
 
 def test_tables(tmp_path, truth, results):
-    write_logs(tmp_path, truth, results, config_types={"c_macro": "macro", "c_micro": "micro"})
+    write_logs(
+        LogPaths.in_folder(tmp_path),
+        truth,
+        results,
+        config_types={"c_macro": "macro", "c_micro": "micro"},
+    )
     folds = pd.read_csv(tmp_path / "per_fold.csv", dtype={"fold": str})
     s3 = folds[(folds.method == "step2") & (folds.fold == "s3") & (folds.type == "micro")]
     assert s3[["N", "TP", "M", "FN"]].values.tolist() == [[0, 0, 1, 1]]
@@ -85,23 +90,25 @@ def test_tables(tmp_path, truth, results):
 
 
 def test_output_is_deterministic(tmp_path, truth, results):
-    write_logs(tmp_path / "a", truth, results)
+    write_logs(LogPaths.in_folder(tmp_path / "a"), truth, results)
     shuffled = {k: v.sample(frac=1, random_state=1) for k, v in reversed(results.items())}
-    write_logs(tmp_path / "b", truth.sample(frac=1, random_state=2), shuffled)
+    write_logs(LogPaths.in_folder(tmp_path / "b"), truth.sample(frac=1, random_state=2), shuffled)
     assert read_all(tmp_path / "a") == read_all(tmp_path / "b")
 
 
 def test_folds_df_overrides_and_leakage_is_caught(tmp_path, truth, results):
     folds = pd.DataFrame({"video": ["s3_a"], "fold": ["sX"]})
-    write_logs(tmp_path, truth, results, folds_df=folds)
+    write_logs(LogPaths.in_folder(tmp_path), truth, results, folds_df=folds)
     assert "sX" in set(pd.read_csv(tmp_path / "per_fold.csv")["fold"])
     leaked = dict(results, step1=results["step1"].assign(fold="s9"))
     with pytest.raises(InputError, match="two folds"):
-        write_logs(tmp_path, truth, leaked)
+        write_logs(LogPaths.in_folder(tmp_path), truth, leaked)
 
 
 def test_primary_method_and_columns_required(tmp_path, truth, results):
     with pytest.raises(InputError, match="step2"):
-        write_logs(tmp_path, truth, {"step1": results["step1"]})
+        write_logs(LogPaths.in_folder(tmp_path), truth, {"step1": results["step1"]})
     with pytest.raises(InputError, match="config"):
-        write_logs(tmp_path, truth, {"step2": results["step2"].drop(columns="config")})
+        write_logs(
+            LogPaths.in_folder(tmp_path), truth, {"step2": results["step2"].drop(columns="config")}
+        )

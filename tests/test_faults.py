@@ -29,8 +29,8 @@ import pytest
 import torch
 
 from tests.workflow_helpers import TINY, clone_run, snakemake
+from tsmsnet.atomic import atomic_csv
 from tsmsnet.preprocess.landmarks import Landmarks
-from tsmsnet.steps.files import atomic_csv
 from tsmsnet.steps.preprocess import faces, flow_features
 from tsmsnet.steps.runner import run_step
 

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsmsnet.datasets import discover_videos, read_dataset
+from tsmsnet.atomic import TEMP_MARK
+from tsmsnet.datasets import annotation_files, discover_videos, read_dataset
 from tsmsnet.errors import ConfigError
 from tsmsnet.preprocess.features import strain
 from tsmsnet.synthetic import motion
@@ -63,6 +64,12 @@ def _digest(folder: Path) -> dict[str, str]:
     }
 
 
+def _write_truth(root: Path, cfg: dict, rows: pd.DataFrame, layout: str) -> Path:
+    """The workbook where the layout's reader looks, as the synthetic_workbook rule writes it."""
+    (book,) = annotation_files(layout, root, cfg["datasets"][layout], present=False)
+    return write_ground_truth(rows, layout, book, root / "ground_truth.csv")
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A tiny CAS(ME)^2-layout run (2 subjects x 2 videos) with its workbook."""
@@ -71,7 +78,7 @@ def tiny(tmp_path_factory):
     cfg = load_config()
     root = tmp_path_factory.mktemp("casme2")
     rows = _generate(root, cfg, TINY, SEED, range(TINY["subjects"]))
-    write_ground_truth(root, rows, TINY["layout"])
+    _write_truth(root, cfg, rows, TINY["layout"])
     return cfg, root, rows
 
 
@@ -128,7 +135,7 @@ def test_same_subject_same_bytes_whatever_the_count_and_seed_matters(tiny, tmp_p
     assert _digest(tmp_path / "a" / "rawpic" / "s15") == before
     _generate(root, cfg, TINY, SEED, [0])  # regenerate in place
     assert _digest(s15) == before
-    assert not any(p.name.startswith(".tmp") for p in s15.iterdir())
+    assert not any(TEMP_MARK in p.name for p in s15.iterdir())
     _generate(tmp_path / "b", cfg, TINY, SEED + 1, [0])
     other = _digest(tmp_path / "b" / "rawpic" / "s15")
     assert other.keys() == before.keys() and other != before
@@ -325,7 +332,6 @@ def test_samm_layout_names(cfg, tmp_path):
     assert len(list((tmp_path / "006_2").iterdir())) == 40
     planned = planned_videos(preset, tmp_path)
     assert list(planned["video"]) == ["006_1", "006_2"] and set(planned["subject"]) == {"006"}
-    write_ground_truth(tmp_path, rows, "samm_lv")
-    assert (tmp_path / "SAMM_LongVideos_V3_Release.xlsx").is_file()
+    assert _write_truth(tmp_path, cfg, rows, "samm_lv").is_file()
     found = discover_videos("samm_lv", tmp_path, cfg["datasets"]["samm_lv"])
     assert sorted(found["video"]) == ["006_1", "006_2"]

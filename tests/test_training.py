@@ -1,5 +1,7 @@
 """Training: repeatable, leak-free LOSO folds, checkpoints, lazy data and device fallback."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,9 +10,9 @@ import zarr
 
 from tsmsnet.errors import ConfigError, InputError
 from tsmsnet.models import ApexNetConfig, IntervalNet, IntervalNetConfig, normalise_clips
+from tsmsnet.pipeline import loso_folds
 from tsmsnet.training.data import ApexSamples, BlockShuffleBatchSampler, WindowSamples
 from tsmsnet.training.device import pick_device
-from tsmsnet.training.folds import loso_folds
 from tsmsnet.training.train import (
     load_checkpoint,
     save_checkpoint,
@@ -102,40 +104,94 @@ def test_store_step_must_match_config(cfg, apex_items):
         train_apex(apex_items, ApexNetConfig.from_cfg(cfg), cfg["apex_net"], 0, "cpu", quiet, K=31)
 
 
-def test_loso_fold_training_never_sees_the_held_out_subject(cfg, tmp_path):
-    videos = pd.DataFrame(
-        {"subject": ["A", "B", "C"], "video": ["a1", "b1", "c1"], "fps": [30] * 3}
-    )
+def _fold_project(cfg, tmp_path):
+    """Three subjects' video table, stage-1 stores and annotations.csv, as the workflow has them."""
+    videos = pd.DataFrame({"subject": ["A", "B", "C"], "video": ["a1", "b1", "c1"]})
     stores = {v: make_store(tmp_path / f"{v}.zarr", 80, i, K) for i, v in enumerate(videos.video)}
-    truth = {"a1": [(10, 20)], "b1": [(40, 55)], "c1": [(30, 35)]}
-    net_cfg = ApexNetConfig.from_cfg(cfg)
-    train_cfg = tiny(cfg["apex_net"], epochs=2, batch_size=16)
+    for path in stores.values():
+        zarr.open_array(str(path), mode="r+").attrs["first_frame"] = 1
+    truth = pd.DataFrame(
+        {
+            "subject": ["A", "B", "C"],
+            "video": ["a1", "b1", "c1"],
+            "type": "micro",
+            "onset": [11, 41, 31],
+            "apex": [15, 48, 33],
+            "offset": [21, 56, 36],
+            "fps": 30.0,
+        }
+    )
+    return videos, stores, truth
 
-    def train_fold(held_out):
-        train_df, test_df = loso_folds(videos)[held_out]
-        assert held_out not in set(train_df.subject) and set(test_df.subject) == {held_out}
-        items = [(stores[v], truth[v]) for v in train_df.video]
-        return train_apex(items, net_cfg, train_cfg, 11, "cpu", quiet, K=K)[0]
 
-    before = train_fold("C")
-    # Corrupt everything of the held-out subject: features and ground truth.
+def _train_fold(cfg, tmp_path, fold, stores, truth, tag, videos=None):
+    """The workflow's training step (steps.train.train_fold) on one fold, weights back."""
+    from tsmsnet.config import spot_config
+    from tsmsnet.preprocess.record import preprocess_record
+    from tsmsnet.steps.train import train_fold
+
+    annotations = tmp_path / f"annotations-{tag}.csv"
+    truth.to_csv(annotations, index=False)
+    videos = list(fold.train) if videos is None else videos
+    spot = dataclasses.replace(spot_config(cfg, "cas_micro"), K=K)
+    out = tmp_path / tag
+    train_fold(
+        stage="apex",
+        annotations_csv=str(annotations),
+        stores=[str(stores[v]) for v in videos],
+        videos=videos,
+        held_out=fold.held_out,
+        spot=spot,
+        train=tiny(cfg["apex_net"], epochs=2, batch_size=16),
+        preprocess=preprocess_record(cfg),
+        seed=11,
+        device="cpu",
+        model_out=str(out / "apex.pt"),
+        losses_out=str(out / "apex_losses.csv"),
+        used_out=str(out / "apex_config.yaml"),
+        log=quiet,
+    )
+    return load_checkpoint(out / "apex.pt", "cpu")
+
+
+def test_loso_fold_training_never_sees_the_held_out_subject(cfg, tmp_path):
+    """The workflow's folds (pipeline.loso_folds, which common.smk uses) and training step:
+    corrupting the held-out subject's features and labels changes nothing."""
+    videos, stores, truth = _fold_project(cfg, tmp_path)
+    fold = loso_folds(videos)["C"]
+    assert fold.train == ("a1", "b1") and fold.test == ("c1",)
+    before, payload = _train_fold(cfg, tmp_path, fold, stores, truth, "before")
+    assert payload["extra"]["held_out"] == "C" and payload["extra"]["videos"] == ["a1", "b1"]
     zarr.open_array(str(stores["c1"]), mode="r+")[:] = np.random.default_rng(99).normal(
         size=(80, 3, 42, 42)
     )
-    truth["c1"] = [(0, 79)]
-    assert same_weights(before, train_fold("C"))
+    corrupt = truth.copy()
+    corrupt.loc[corrupt.video == "c1", ["onset", "offset"]] = [1, 80]
+    after, _ = _train_fold(cfg, tmp_path, fold, stores, corrupt, "after")
+    assert same_weights(before, after)
     # The check has teeth: the same corruption of a training subject changes the weights.
-    truth["a1"] = [(0, 79)]
-    assert not same_weights(before, train_fold("C"))
+    corrupt.loc[corrupt.video == "a1", ["onset", "offset"]] = [1, 80]
+    assert not same_weights(before, _train_fold(cfg, tmp_path, fold, stores, corrupt, "a")[0])
 
 
-def test_loso_needs_two_subjects():
+def test_training_step_refuses_a_held_out_video(cfg, tmp_path):
+    videos, stores, truth = _fold_project(cfg, tmp_path)
+    fold = loso_folds(videos)["C"]
+    with pytest.raises(InputError, match=r"held-out subject C is in the training videos: \['c1'\]"):
+        _train_fold(cfg, tmp_path, fold, stores, truth, "leak", videos=["a1", "c1"])
+    assert not (tmp_path / "leak" / "apex.pt").exists()
+
+
+def test_loso_folds_from_the_video_table():
     df = pd.DataFrame({"subject": ["A", "A"], "video": ["a1", "a2"]})
     with pytest.raises(InputError, match="at least two subjects"):
         loso_folds(df)
     folds = loso_folds(pd.DataFrame({"subject": ["2", "1", "2"], "video": ["x", "y", "z"]}))
     assert list(folds) == ["1", "2"]
-    assert folds["2"][0].video.tolist() == ["y"] and folds["2"][1].video.tolist() == ["x", "z"]
+    assert folds["2"].train == ("y",) and folds["2"].test == ("x", "z")
+    assert folds["1"].train == ("x", "z") and folds["1"].held_out == "1"
+    with pytest.raises(InputError, match="no 'subject' column"):
+        loso_folds(pd.DataFrame({"video": ["x"]}))
 
 
 def test_checkpoint_round_trip(cfg, apex_items, tmp_path):
@@ -145,7 +201,7 @@ def test_checkpoint_round_trip(cfg, apex_items, tmp_path):
         apex_items, ApexNetConfig.from_cfg(cfg), train_cfg, 1, "cpu", quiet, K=K
     )
     path = tmp_path / "m" / "apex.pt"
-    save_checkpoint(path, model, model.cfg, train_cfg, losses, {"fold": "C", "K": K})
+    save_checkpoint(path, model, model.cfg, losses, {"fold": "C", "K": K})
     loaded, payload = load_checkpoint(path, "cpu")
     x = torch.randn(4, 3, 42, 42)
     with torch.no_grad():
@@ -153,7 +209,7 @@ def test_checkpoint_round_trip(cfg, apex_items, tmp_path):
     assert payload["extra"] == {"fold": "C", "K": K} and payload["losses"] == losses
 
     interval = IntervalNet(IntervalNetConfig.from_cfg(cfg, "samm_micro")).eval()
-    save_checkpoint(tmp_path / "i.pt", interval, interval.cfg, cfg["interval_net"], [], {})
+    save_checkpoint(tmp_path / "i.pt", interval, interval.cfg, [], {})
     loaded, payload = load_checkpoint(tmp_path / "i.pt", "cpu")
     assert loaded.cfg == interval.cfg
     w = torch.rand(2, 21, 3, 42, 42)

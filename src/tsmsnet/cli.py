@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from tsmsnet import spot_cli
-from tsmsnet.errors import InputError, TsmsnetError
+from tsmsnet.errors import InputError, TsmsnetError, one_line
 from tsmsnet.evaluation.megc import evaluate
 
 ERROR_EXIT = 2
@@ -85,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except TsmsnetError as exc:
-        message = " ".join(str(exc).split())
-        print(f"tsmsnet {args.command}: error: {message}", file=sys.stderr)
+        print(f"tsmsnet {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return ERROR_EXIT
 
 

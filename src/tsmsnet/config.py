@@ -35,7 +35,8 @@ def set_path(cfg: dict, dotted: str, value: Any) -> None:
 
 @dataclass(frozen=True)
 class SpotConfig:
-    """One spotting configuration: a dataset x expression type with its K, L, P."""
+    """One spotting configuration (`configs.<name>`): a dataset x expression type with its K, L,
+    P and the interval network's shape. Rules, steps, checkpoints and the CLI all pass this."""
 
     name: str
     type: str
@@ -46,25 +47,50 @@ class SpotConfig:
     interval_padding: tuple[int, int, int]
     interval_fc_hidden: int
 
+    @classmethod
+    def from_section(cls, name: str, section: dict) -> SpotConfig:
+        """From a `configs.<name>` section (or the record a checkpoint keeps of one)."""
+        net = section["interval_net"]
+        return cls(
+            name=name,
+            type=str(section["type"]),
+            K=int(section["K"]),
+            L=int(section["L"]),
+            P=float(section["P"]),
+            interval_stride=int(net["stride"]),
+            interval_padding=tuple(int(p) for p in net["padding"]),
+            interval_fc_hidden=int(net["fc_hidden"]),
+        )
+
+    @classmethod
+    def from_record(cls, record: dict) -> SpotConfig:
+        """Back from `record()` (rule params, checkpoints)."""
+        return cls.from_section(record["name"], record)
+
+    def record(self) -> dict:
+        """Plain data in the config's own shape plus the name (for params and checkpoints)."""
+        return {
+            "name": self.name,
+            "type": self.type,
+            "K": self.K,
+            "L": self.L,
+            "P": self.P,
+            "interval_net": {
+                "stride": self.interval_stride,
+                "padding": list(self.interval_padding),
+                "fc_hidden": self.interval_fc_hidden,
+            },
+        }
+
 
 def spot_config(cfg: dict, name: str) -> SpotConfig:
     """The named spotting configuration, with a clear error for an unknown name."""
     try:
-        c = cfg["configs"][name]
+        section = cfg["configs"][name]
     except KeyError:
         known = ", ".join(sorted(cfg["configs"]))
         raise ConfigError(f"unknown spotting config '{name}'; known: {known}") from None
-    net = c["interval_net"]
-    return SpotConfig(
-        name=name,
-        type=c["type"],
-        K=int(c["K"]),
-        L=int(c["L"]),
-        P=float(c["P"]),
-        interval_stride=int(net["stride"]),
-        interval_padding=tuple(int(p) for p in net["padding"]),
-        interval_fc_hidden=int(net["fc_hidden"]),
-    )
+    return SpotConfig.from_section(name, section)
 
 
 def synthetic_preset(cfg: dict) -> dict:
@@ -83,14 +109,6 @@ def dataset_configs(cfg: dict) -> list[str]:
         layout = synthetic_preset(cfg)["layout"]
         return list(cfg["datasets"][layout]["configs"])
     return list(cfg["datasets"][dataset]["configs"])
-
-
-def dataset_fps(cfg: dict) -> float | None:
-    """Frame rate of the selected dataset (None for `sheet`, where it comes per video)."""
-    dataset = cfg["dataset"]
-    if dataset == "synthetic":
-        dataset = synthetic_preset(cfg)["layout"]
-    return cfg["datasets"][dataset].get("fps")
 
 
 TRAINED_NETS = ("apex_net", "interval_net")

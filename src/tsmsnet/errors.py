@@ -23,3 +23,8 @@ class NoFaceError(InputError):
 
 class ConfigError(TsmsnetError):
     """The configuration is inconsistent (beyond what the JSON schema can say)."""
+
+
+def one_line(message: object) -> str:
+    """A message on one line (zarr, openpyxl and jsonschema texts may span several)."""
+    return " ".join(part.strip() for part in str(message).splitlines() if part.strip())

@@ -7,6 +7,7 @@ Nothing here reads frames or workbooks: at full scale (245 videos, ~1M frames) i
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -94,14 +95,31 @@ def subjects(table: pd.DataFrame) -> list[str]:
     return names
 
 
-def videos_of(table: pd.DataFrame, subject: str) -> list[str]:
-    """Videos of one subject."""
-    return table.loc[table["subject"] == subject, "video"].tolist()
+@dataclass(frozen=True)
+class Fold:
+    """One leave-one-subject-out fold: the held-out subject is tested by models that never saw
+    it (its videos are in `test` and never in `train`)."""
+
+    held_out: str
+    train: tuple[str, ...]  # videos of every other subject
+    test: tuple[str, ...]  # videos of the held-out subject
 
 
-def videos_except(table: pd.DataFrame, subject: str) -> list[str]:
-    """Training videos of the fold that holds `subject` out: every other subject's videos."""
-    return table.loc[table["subject"] != subject, "video"].tolist()
+def loso_folds(table: pd.DataFrame) -> dict[str, Fold]:
+    """{held-out subject: Fold} in `subjects` order, from the video table (subject, video).
+
+    The workflow's training and spotting inputs come from this, so what the tests check is
+    what runs.
+    """
+    for column in ("subject", "video"):
+        if column not in table.columns:
+            raise InputError(f"videos table has no '{column}' column; LOSO folds need one")
+    subject = table["subject"].astype(str)
+    video = table["video"].astype(str)
+    return {
+        held: Fold(held, tuple(video[subject != held]), tuple(video[subject == held]))
+        for held in subjects(table.assign(subject=subject))
+    }
 
 
 def frames_fingerprint(cfg: dict, source: str) -> str:

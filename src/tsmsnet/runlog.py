@@ -10,6 +10,11 @@ from typing import TextIO
 Log = Callable[[str], None]
 
 
+def quiet(_: str) -> None:
+    """A Log that drops every line (library calls that nobody watches)."""
+    return None
+
+
 def stream_log(stream: TextIO | None = None) -> Log:
     """A log callable writing timestamped, flushed lines to a stream (stderr by default)."""
     out = stream if stream is not None else sys.stderr
@@ -35,7 +40,11 @@ class Progress:
 
     def update(self, n: int = 1) -> None:
         """Count `n` more units and report when a reporting step is crossed."""
-        self.done += n
+        self.to(self.done + n)
+
+    def to(self, done: int) -> None:
+        """Set the units done so far and report when a reporting step is crossed."""
+        self.done = done
         if self.done >= self.next_report or self.done >= self.total:
             elapsed = time.perf_counter() - self.start
             pct = 100.0 * self.done / self.total if self.total else 100.0

@@ -7,7 +7,8 @@ preprocessing their inputs went through; INPUT goes through the same steps as in
 workflow (tsmsnet.steps.preprocess) into OUT/work/, then both spotting steps
 (tsmsnet.steps.spot.spot_stores, as the workflow's folds). Writes OUT/intervals.csv (video,
 type, onset, offset, score: the final step-2 intervals of every config), OUT/scores.csv
-(config, video, frame, score) and OUT/scores.png.
+(config, video, frame, score) and OUT/scores.png. Everything it needs comes from the
+checkpoints and the arguments: no config.yaml is read, so an installed package runs it anywhere.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from tsmsnet.config import SpotConfig
 from tsmsnet.errors import InputError
+from tsmsnet.preprocess.record import KEYS as PREPROCESS_KEYS
 
 # A video may differ from the models' fps by this fraction (29.97 fps fits models of 30 fps):
 # K, L and expression durations are counted in frames, so a larger difference misfits them.
 FPS_TOLERANCE = 0.01
-# Preprocessing both stages' checkpoints record; they must agree across all --models.
-PREPROCESS_KEYS = ("face_size", "landmarks", "flow", "features")
 INTERVAL_COLUMNS = ["video", "type", "onset", "offset", "score"]
 
 
@@ -32,13 +33,15 @@ class ModelSet:
     """One trained fold: its config's spotting settings and the preprocessing it expects."""
 
     folder: Path
-    name: str
     apex: Path
     interval: Path
-    spot: dict
+    spot: SpotConfig
     fps: float | None
-    preprocess: dict
-    stage2_stride: int
+    preprocess: dict  # tsmsnet.preprocess.record: the same for every model set of a run
+
+    @property
+    def name(self) -> str:
+        return self.spot.name
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,25 +98,27 @@ def load_model_set(folder: str | Path) -> ModelSet:
     for key in ("spot", "fps"):
         if a[key] != i[key]:
             raise InputError(f"{apex} and {interval} disagree on {key}: retrain the fold")
+    missing = [k for k in PREPROCESS_KEYS if k not in a["preprocess"] or k not in i["preprocess"]]
+    if missing:
+        raise InputError(
+            f"checkpoints in {folder} do not record {', '.join(missing)} (written by an older "
+            "tsmsnet): rerun the workflow to retrain them"
+        )
     for key in PREPROCESS_KEYS:
-        if a["preprocess"].get(key) != i["preprocess"].get(key):
+        if a["preprocess"][key] != i["preprocess"][key]:
             raise InputError(f"{apex} and {interval} disagree on {key}: retrain the fold")
-    if "stage2_stride" not in i["preprocess"]:
-        raise InputError(f"{interval} does not record stage2_stride: retrain the fold")
     return ModelSet(
         folder=folder,
-        name=folder.parent.name or str(folder),
         apex=apex,
         interval=interval,
-        spot=dict(a["spot"]),
+        spot=SpotConfig.from_record(a["spot"]),
         fps=None if a["fps"] is None else float(a["fps"]),
         preprocess={k: a["preprocess"][k] for k in PREPROCESS_KEYS},
-        stage2_stride=int(i["preprocess"]["stage2_stride"]),
     )
 
 
-def common_settings(sets: list[ModelSet]) -> tuple[float | None, dict, int]:
-    """The fps, preprocessing and stage-2 stride all model sets share (error if they differ)."""
+def common_settings(sets: list[ModelSet]) -> tuple[float | None, dict]:
+    """The fps and preprocessing all model sets share (error if they differ)."""
     first = sets[0]
     for other in sets[1:]:
         for key in PREPROCESS_KEYS:
@@ -122,16 +127,11 @@ def common_settings(sets: list[ModelSet]) -> tuple[float | None, dict, int]:
                     f"models {first.folder} and {other.folder} were trained on different "
                     f"preprocessing ({key}); pass models of one workflow run"
                 )
-        if other.stage2_stride != first.stage2_stride:
-            raise InputError(
-                f"models {first.folder} and {other.folder} differ in stage2_stride; "
-                "pass models of one workflow run"
-            )
     rates = {s.fps for s in sets if s.fps is not None}
     if len(rates) > 1:
         listing = ", ".join(f"{s.folder}: {s.fps:g} fps" for s in sets if s.fps is not None)
         raise InputError(f"the models were trained at different frame rates ({listing})")
-    return (rates.pop() if rates else None), first.preprocess, first.stage2_stride
+    return (rates.pop() if rates else None), first.preprocess
 
 
 def video_file_fps(path: Path) -> float | None:
@@ -173,35 +173,15 @@ def check_fps(path: Path, fps: float, models_fps: float | None, sets: list[Model
     )
 
 
-def _chunk_frames() -> int:
-    """Frames per store chunk and streaming block (config.yaml; no effect on results)."""
-    from tsmsnet.config import load_config
-
-    return int(load_config()["preprocess"]["chunk_frames"])
-
-
-def spot_input(
-    source: Path,
-    video: str,
-    sets: list[ModelSet],
-    preprocess: dict,
-    stage2_stride: int,
-    work: Path,
-    device: str,
-    threads: int,
-    log,
-):
-    """Preprocess `source` as the workflow does, then both steps with every model set.
-
-    Returns (intervals, scores, tracks) for the CSVs and the figure.
-    """
-    import pandas as pd
-
-    from tsmsnet.plots.curves import video_tracks
+def preprocess_input(
+    source: Path, preprocess: dict, Ks: list[int], work: Path, device: str, threads: int, log
+) -> tuple[dict[int, str], str]:
+    """`source` through the workflow's preprocessing steps, as the checkpoints record it:
+    landmarks, faces, one stage-1 store per K, the stage-2 store -> ({K: stage 1}, stage 2)."""
+    from tsmsnet.preprocess.flow import on_device
     from tsmsnet.steps import preprocess as steps
-    from tsmsnet.steps.spot import PREDICTION_COLUMNS, spot_stores
 
-    chunk = _chunk_frames()
+    chunk = preprocess["chunk_frames"]
     marks = preprocess["landmarks"]
     landmarks_json, faces = work / "landmarks.json", work / "faces.zarr"
     steps.landmarks(
@@ -219,11 +199,7 @@ def spot_input(
         chunk=chunk,
         log=log,
     )
-    flow = {
-        "method": preprocess["flow"]["method"],
-        "params": preprocess["flow"]["params"],
-        "device": device,
-    }
+    flow = on_device(preprocess["flow"], device)
 
     def features(kind: str, step: int, out: Path) -> str:
         steps.flow_features(
@@ -239,49 +215,60 @@ def spot_input(
         )
         return str(out)
 
-    stage2 = features("stride", stage2_stride, work / "stage2.zarr")
-    stage1 = {
-        K: features("skip", K, work / f"stage1_K{K}.zarr")
-        for K in sorted({int(s.spot["K"]) for s in sets})
-    }
-    intervals, scores, tracks = [], [], []
-    for s in sets:
-        log(f"spotting with {s.folder} ({s.name}: {s.spot['type']}, K={s.spot['K']})")
-        spotted = spot_stores(
-            apex_model=str(s.apex),
-            interval_model=str(s.interval),
-            stage1=[stage1[int(s.spot["K"])]],
-            stage2=[stage2],
-            videos=[video],
-            spot=s.spot,
-            stride=stage2_stride,
-            device=device,
-            log=log,
-        )
-        intervals.append(spotted.step2)
-        scores.append(spotted.scores.assign(config=s.name))
-        predictions = {"step 1": spotted.step1, "step 2": spotted.step2}
-        (track,) = video_tracks(
-            spotted.scores, [video], s.spot["type"], float(s.spot["P"]), predictions
-        )
-        title = f"{video}: {s.name} ({s.spot['type']}, K={s.spot['K']}, P={s.spot['P']})"
-        tracks.append(replace(track, title=title))
-    rows = [df for df in intervals if len(df)]
+    stage2 = features("stride", preprocess["stage2_stride"], work / "stage2.zarr")
+    stage1 = {K: features("skip", K, work / f"stage1_K{K}.zarr") for K in sorted(set(Ks))}
+    return stage1, stage2
+
+
+def spot_with(s: ModelSet, stage1: str, stage2: str, video: str, device: str, log):
+    """Both spotting steps with one model set -> (Spotted, its score-plot track)."""
+    from tsmsnet.plots.curves import video_tracks
+    from tsmsnet.steps.spot import spot_stores
+
+    spot = s.spot
+    log(f"spotting with {s.folder} ({s.name}: {spot.type}, K={spot.K})")
+    spotted = spot_stores(
+        apex_model=str(s.apex),
+        interval_model=str(s.interval),
+        stage1=[stage1],
+        stage2=[stage2],
+        videos=[video],
+        spot=spot,
+        stride=s.preprocess["stage2_stride"],
+        device=device,
+        log=log,
+    )
+    predictions = {"step 1": spotted.step1, "step 2": spotted.step2}
+    (track,) = video_tracks(spotted.scores, [video], spot.type, spot.P, predictions)
+    title = f"{video}: {s.name} ({spot.type}, K={spot.K}, P={spot.P:g})"
+    return spotted, replace(track, title=title)
+
+
+def spot_tables(sets: list[ModelSet], spotted: list):
+    """Every model set's final intervals in one table by onset, and their score curves."""
+    import pandas as pd
+
+    from tsmsnet.steps.spot import PREDICTION_COLUMNS
+
+    rows = [sp.step2 for sp in spotted if len(sp.step2)]
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=PREDICTION_COLUMNS)
     table = table.sort_values(["onset", "type"], kind="stable").reset_index(drop=True)
-    curves = pd.concat(scores, ignore_index=True)[["config", "video", "frame", "score"]]
-    return table[INTERVAL_COLUMNS], curves, tracks
+    curves = pd.concat(
+        [sp.scores.assign(config=s.name) for s, sp in zip(sets, spotted, strict=True)],
+        ignore_index=True,
+    )
+    return table[INTERVAL_COLUMNS], curves[["config", "video", "frame", "score"]]
 
 
 def run(args: argparse.Namespace) -> int:
+    from tsmsnet.atomic import atomic_csv
     from tsmsnet.datasets.frames import FrameSource
     from tsmsnet.plots.common import save_png
     from tsmsnet.plots.curves import score_figure
     from tsmsnet.progressbar import bar_log
-    from tsmsnet.steps.files import atomic_csv
 
     sets = [load_model_set(folder) for folder in args.models]
-    models_fps, preprocess, stride = common_settings(sets)
+    models_fps, preprocess = common_settings(sets)
     source = Path(args.input)
     with FrameSource(source) as frames:
         is_video, n_frames = frames.is_video, frames.n_frames
@@ -294,11 +281,15 @@ def run(args: argparse.Namespace) -> int:
     log = bar_log()
     try:
         log(f"{source}: {n_frames} frames at {fps:g} fps, {len(sets)} model set(s)")
-        intervals, scores, tracks = spot_input(
-            source, video, sets, preprocess, stride, work, args.device, args.threads, log
+        Ks = [s.spot.K for s in sets]
+        stage1, stage2 = preprocess_input(
+            source, preprocess, Ks, work, args.device, args.threads, log
         )
+        results = [spot_with(s, stage1[s.spot.K], stage2, video, args.device, log) for s in sets]
     finally:
         getattr(log, "close", lambda: None)()
+    intervals, scores = spot_tables(sets, [spotted for spotted, _ in results])
+    tracks = [track for _, track in results]
     atomic_csv(intervals, out / "intervals.csv")
     atomic_csv(scores, out / "scores.csv")
     save_png(score_figure(tracks, f"{video} ({fps:g} fps)"), out / "scores.png")

@@ -23,17 +23,13 @@ import yaml
 
 from tsmsnet import pipeline
 from tsmsnet.config import dataset_configs, spot_config, synthetic_preset
-from tsmsnet.errors import ConfigError, InputError, TsmsnetError
+from tsmsnet.errors import ConfigError, InputError, TsmsnetError, one_line
+from tsmsnet.runlog import quiet
 
 # How many schema errors one message lists, and how long a quoted value may get.
 _SHOW = 5
 _VALUE_CHARS = 160
 _FIX_CONFIG = "fix config.yaml or the --config / --configfile override"
-
-
-def one_line(message: object) -> str:
-    """A message on one line (zarr, openpyxl and jsonschema texts may span several)."""
-    return " ".join(part.strip() for part in str(message).splitlines() if part.strip())
 
 
 @contextmanager
@@ -120,10 +116,6 @@ def _check_synthetic_lengths(cfg: dict) -> None:
             )
 
 
-def _quiet(_: str) -> None:
-    return None
-
-
 def check_dataset(cfg: dict, read_data: bool = True) -> pd.DataFrame:
     """The video table, the folds and the spotting configs; with `read_data`, a real dataset's
     annotations and frame listings too (as the `annotations` rule will read them).
@@ -141,13 +133,16 @@ def check_dataset(cfg: dict, read_data: bool = True) -> pd.DataFrame:
 
         reader = pipeline.reader_name(cfg)
         videos, _ = read_dataset(
-            reader, pipeline.data_root(cfg), cfg["datasets"][reader], log=_quiet
+            reader, pipeline.data_root(cfg), cfg["datasets"][reader], log=quiet
         )
         check_lengths(videos, cfg)
     return table
 
 
-def check_workflow(cfg: dict, schema_path: str | Path, read_data: bool = True) -> None:
-    """Everything checkable before the first job: config schema, then the dataset."""
+def check_workflow(cfg: dict, schema_path: str | Path, read_data: bool = True) -> pd.DataFrame:
+    """Everything checkable before the first job: config schema, then the dataset.
+
+    Returns the video table (subject, video, source) the checks built, for the DAG to use.
+    """
     check_config(cfg, schema_path)
-    check_dataset(cfg, read_data=read_data)
+    return check_dataset(cfg, read_data=read_data)

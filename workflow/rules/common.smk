@@ -1,12 +1,10 @@
-# No rules here: config validation, the video table, wildcard constraints, input functions.
-# Input functions run once per job (about a thousand at full scale): they look up dicts built
-# once here, never the pandas table.
+# No rules here: config validation, the video table and folds, every DAG-time constant, the
+# path patterns, wildcard constraints and input functions. Input functions run once per job
+# (about a thousand at full scale): they look up dicts built once here, never the pandas table.
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-
-from snakemake.utils import validate
 
 from tsmsnet import pipeline
 from tsmsnet import validate as checks
@@ -17,39 +15,58 @@ from tsmsnet.config import (
     synthetic_preset,
     training,
 )
-from tsmsnet.preprocess.flow import uses_cuda
+from tsmsnet.datasets import annotation_files
+from tsmsnet.preprocess.flow import flow_settings, uses_cuda
+from tsmsnet.preprocess.record import preprocess_record
 
 # Bad config or input stops here, before any job: one line naming the key, file, sheet, row
 # or frame and the fix, exit status 1, nothing written (see tsmsnet.validate). Jobs that a
-# cluster executor re-parses this file for skip re-reading the dataset.
+# cluster executor re-parses this file for skip re-reading the dataset. The check returns the
+# video table it built (subject, video, source): the DAG uses that one.
 with checks.exit_on_error():
-    checks.check_workflow(
+    VIDEOS = checks.check_workflow(
         config,
         f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
         read_data=workflow.is_main_process,
     )
-validate(config, schema="../schemas/config.schema.yaml")
 # Jobs inherit the environment: glibc malloc settings from config.yaml `malloc`.
 job_environment(config, os.environ)
 
 RESULTS = pipeline.results_dir(config)
 DATASET = config["dataset"]
 READER = pipeline.reader_name(config)
-VIDEOS = pipeline.video_table(config)
-SUBJECTS = pipeline.subjects(VIDEOS)
+FOLDS = pipeline.loso_folds(VIDEOS)
+SUBJECTS = list(FOLDS)
 CONFIGS = dataset_configs(config)
+SPOT = {name: spot_config(config, name).record() for name in CONFIGS}
+# (config, held-out subject) of every fold job, in the order fold_outputs lists their files.
+FOLD_LABELS = [(name, subject) for name in CONFIGS for subject in SUBJECTS]
 SOURCE = dict(zip(VIDEOS["video"], VIDEOS["source"]))
 SUBJECT_OF = dict(zip(VIDEOS["video"], VIDEOS["subject"]))
-VIDEOS_OF = {s: pipeline.videos_of(VIDEOS, s) for s in SUBJECTS}
-TRAINING_VIDEOS = {s: pipeline.videos_except(VIDEOS, s) for s in SUBJECTS}
 SYNTHETIC = DATASET == "synthetic"
-LAYOUT = synthetic_preset(config)["layout"] if SYNTHETIC else None
-SYN_DATA = pipeline.synthetic_data_root(config)
+PRESET = synthetic_preset(config) if SYNTHETIC else None
+LAYOUT = PRESET["layout"] if SYNTHETIC else None
+SUBJECT_INDEX = {s: i for i, s in enumerate(SUBJECTS)}
+READERS_ROOT = (
+    pipeline.synthetic_data_root(config) if SYNTHETIC else pipeline.data_root(config)
+)
+# The files the reader reads its annotations from (for synthetic: where the generator puts
+# them): the annotations rule's inputs, the synthetic_workbook rule's output.
+ANNOTATION_FILES = [
+    str(p)
+    for p in annotation_files(
+        READER, READERS_ROOT, config["datasets"][READER], present=not SYNTHETIC
+    )
+]
 # 1 where the flow jobs compute on a CUDA GPU (flow method auto or tvl1_torch, a GPU here
 # under `device`): they then take the gpu resource like training. Decided where the DAG is
 # built, as the jobs decide their method where they run: a head node without a GPU sends
 # them to CPU nodes, where auto is OpenCV's TV-L1.
 FLOW_GPUS = int(uses_cuda(config["preprocess"]["flow"]["method"], config["device"]))
+FLOW = flow_settings(config["preprocess"]["flow"], config["device"])
+# What every model's inputs went through; both training rules record this one.
+PREPROCESS = preprocess_record(config)
+TRAIN = {net: training(config, net) for net in ("apex_net", "interval_net")}
 # Order among runnable jobs, higher first: the long jobs that gate the most others start
 # first, so the short ones (spotting, plots) fill the cores at the end rather than one
 # training job running alone (docs/benchmarks.md, "Whole default pipeline").
@@ -59,6 +76,18 @@ PRIORITY = {
     "train_apex": 2,
     "train_interval": 1,
 }
+
+# Path patterns: the rules' outputs and the input functions below both use these.
+LANDMARKS = f"{RESULTS}/landmarks/{{video}}.json"
+FACES_STORE = f"{RESULTS}/faces/{{video}}.zarr"
+STAGE1_STORE = f"{RESULTS}/features/stage1/K{{K}}/{{video}}.zarr"
+STAGE2_STORE = f"{RESULTS}/features/stage2/{{video}}.zarr"
+ANNOTATIONS = f"{RESULTS}/annotations.csv"
+VIDEO_TABLE = f"{RESULTS}/videos.csv"
+MODELS = f"{RESULTS}/models/{{config}}/{{subject}}"
+SPOTTING = f"{RESULTS}/spotting/{{config}}/{{subject}}"
+GENERATED_TRUTH = f"{RESULTS}/generated/{{subject}}.csv"
+EVALUATION = f"{RESULTS}/evaluation"
 
 
 def _alternation(names):
@@ -71,21 +100,31 @@ wildcard_constraints:
     config=_alternation(CONFIGS),
 
 
-def K_of(name):
-    return spot_config(config, name).K
+def synthetic_frames_pattern():
+    """What one synthetic_subject job writes: its subject folder (CAS(ME)^2 layout) or each of
+    its video folders (SAMM layout)."""
+    if LAYOUT == "casme2":
+        return [f"{READERS_ROOT}/rawpic/{{subject}}"]
+    return [
+        f"{READERS_ROOT}/{{subject}}_{n}"
+        for n in range(1, PRESET["videos_per_subject"] + 1)
+    ]
 
 
 def readers_root(wildcards):
     """The folder the readers (and the synthetic generator) work in."""
-    return SYN_DATA if SYNTHETIC else pipeline.data_root(config)
+    return READERS_ROOT
 
 
 def frames_input(wildcards):
     """What a per-video job waits for: the generating job's output, or the frames themselves."""
-    source = SOURCE[wildcards.video]
     if SYNTHETIC and LAYOUT == "casme2":
-        return f"{SYN_DATA}/rawpic/{SUBJECT_OF[wildcards.video]}"
-    return source
+        return f"{READERS_ROOT}/rawpic/{SUBJECT_OF[wildcards.video]}"
+    return SOURCE[wildcards.video]
+
+
+def video_source(wildcards):
+    return SOURCE[wildcards.video]
 
 
 @cache
@@ -107,50 +146,22 @@ def frames_fingerprint(wildcards):
 
 
 def stage1_store(video, name):
-    return f"{RESULTS}/features/stage1/K{K_of(name)}/{video}.zarr"
+    return STAGE1_STORE.format(K=SPOT[name]["K"], video=video)
 
 
 def stage2_store(video):
-    return f"{RESULTS}/features/stage2/{video}.zarr"
+    return STAGE2_STORE.format(video=video)
 
 
 def annotation_inputs():
-    """Workbook(s) and frames folders the readers read."""
+    """Annotation files and frames folders the readers read."""
     if SYNTHETIC:
-        return {
-            "workbook": f"{SYN_DATA}/{synthetic_workbook_name()}",
-            "frames": synthetic_outputs(),
-        }
-    root = pipeline.data_root(config)
-    if DATASET == "casme2":
-        book = [f"{root}/{config['datasets']['casme2']['workbook']}"]
-    elif DATASET == "samm_lv":
-        book = sorted(
-            glob_wildcards_free(root, config["datasets"]["samm_lv"]["workbook_glob"])
-        )
+        frames = [
+            p.format(subject=s) for s in SUBJECTS for p in synthetic_frames_pattern()
+        ]
     else:
-        sheet = config["datasets"]["sheet"]
-        book = [f"{root}/{sheet['videos']}", f"{root}/{sheet['ground_truth']}"]
-    return {"workbook": book, "frames": sorted(set(SOURCE.values()))}
-
-
-def glob_wildcards_free(root, pattern):
-    from pathlib import Path
-
-    return [str(p) for p in Path(root).glob(pattern)]
-
-
-def synthetic_workbook_name():
-    if LAYOUT == "casme2":
-        return config["datasets"]["casme2"]["workbook"]
-    return "SAMM_LongVideos_V3_Release.xlsx"
-
-
-def synthetic_outputs():
-    """One generated folder per subject (CAS layout) or per video (SAMM layout)."""
-    if LAYOUT == "casme2":
-        return [f"{SYN_DATA}/rawpic/{s}" for s in SUBJECTS]
-    return sorted(SOURCE.values())
+        frames = sorted(set(SOURCE.values()))
+    return {"workbook": ANNOTATION_FILES, "frames": sorted(set(frames))}
 
 
 def final_outputs():
@@ -158,40 +169,36 @@ def final_outputs():
     figures = f"{RESULTS}/report"
     tables = ("f1_pooled.html", "f1_per_config.html", "f1_per_fold.html", "f1.png")
     return [
-        f"{RESULTS}/evaluation/metrics.json",
+        f"{EVALUATION}/metrics.json",
         *[f"{figures}/{name}" for name in tables],
         *[f"{figures}/scores/{c}/{s}.png" for c in CONFIGS for s in SUBJECTS],
         *[f"{figures}/losses/{c}.png" for c in CONFIGS],
     ]
 
 
-def flow_params():
-    """Only the active flow method's settings, so tuning another method reruns nothing (the
-    device only where the method can use a GPU)."""
-    from tsmsnet.preprocess.flow import GPU_METHODS, params_section
+def training_videos(wildcards):
+    """The fold's training videos (pipeline.loso_folds): the held-out subject never appears."""
+    return list(FOLDS[wildcards.subject].train)
 
-    flow = config["preprocess"]["flow"]
-    out = {"method": flow["method"], "params": flow[params_section(flow["method"])]}
-    if flow["method"] in GPU_METHODS:
-        out["device"] = config["device"]
-    return out
+
+def held_out(wildcards):
+    return wildcards.subject
+
+
+def config_name(wildcards):
+    return wildcards.config
+
+
+def test_videos(wildcards):
+    return list(FOLDS[wildcards.subject].test)
 
 
 def training_stage1(wildcards):
-    """Stage-1 stores of the fold's training videos: the held-out subject never appears."""
     return [stage1_store(v, wildcards.config) for v in training_videos(wildcards)]
 
 
 def training_stage2(wildcards):
     return [stage2_store(v) for v in training_videos(wildcards)]
-
-
-def training_videos(wildcards):
-    return list(TRAINING_VIDEOS[wildcards.subject])
-
-
-def test_videos(wildcards):
-    return list(VIDEOS_OF[wildcards.subject])
 
 
 def test_stage1(wildcards):
@@ -203,12 +210,13 @@ def test_stage2(wildcards):
 
 
 def spot_settings(wildcards):
-    return config["configs"][wildcards.config]
+    """The fold's spotting config as plain data (tsmsnet.config.SpotConfig.record)."""
+    return SPOT[wildcards.config]
 
 
 def fold_outputs(kind):
+    """One file per fold job, in FOLD_LABELS order."""
     return [
-        f"{RESULTS}/spotting/{name}/{subject}/{kind}.csv"
-        for name in CONFIGS
-        for subject in SUBJECTS
+        f"{SPOTTING.format(config=name, subject=subject)}/{kind}.csv"
+        for name, subject in FOLD_LABELS
     ]

@@ -3,20 +3,10 @@
 
 if SYNTHETIC:
 
-    PRESET = synthetic_preset(config)
-    SUBJECT_INDEX = {s: i for i, s in enumerate(SUBJECTS)}
-    if LAYOUT == "casme2":
-        SYN_FRAMES_OUT = [directory(f"{SYN_DATA}/rawpic/{{subject}}")]
-    else:
-        SYN_FRAMES_OUT = [
-            directory(f"{SYN_DATA}/{{subject}}_{n}")
-            for n in range(1, PRESET["videos_per_subject"] + 1)
-        ]
-
     rule synthetic_subject:
         output:
-            frames=SYN_FRAMES_OUT,
-            truth=f"{RESULTS}/generated/{{subject}}.csv",
+            frames=[directory(p) for p in synthetic_frames_pattern()],
+            truth=GENERATED_TRUTH,
         log:
             f"{RESULTS}/logs/synthetic_subject/{{subject}}.log",
         benchmark:
@@ -39,10 +29,10 @@ if SYNTHETIC:
 
     rule synthetic_workbook:
         input:
-            truth=expand(f"{RESULTS}/generated/{{subject}}.csv", subject=SUBJECTS),
+            truth=expand(GENERATED_TRUTH, subject=SUBJECTS),
         output:
-            workbook=f"{SYN_DATA}/{synthetic_workbook_name()}",
-            csv=f"{SYN_DATA}/ground_truth.csv",
+            workbook=ANNOTATION_FILES[0],
+            csv=f"{READERS_ROOT}/ground_truth.csv",
         log:
             f"{RESULTS}/logs/synthetic_workbook.log",
         benchmark:
@@ -52,7 +42,6 @@ if SYNTHETIC:
         threads: 1
         params:
             layout=LAYOUT,
-            data_root=readers_root,
         script:
             "../scripts/synthetic_workbook.py"
 
@@ -61,8 +50,8 @@ rule annotations:
     input:
         **annotation_inputs(),
     output:
-        videos=f"{RESULTS}/videos.csv",
-        annotations=f"{RESULTS}/annotations.csv",
+        videos=VIDEO_TABLE,
+        annotations=ANNOTATIONS,
     log:
         f"{RESULTS}/logs/annotations.log",
     benchmark:

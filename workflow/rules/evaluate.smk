@@ -3,18 +3,18 @@
 
 rule evaluate:
     input:
-        annotations=f"{RESULTS}/annotations.csv",
-        videos=f"{RESULTS}/videos.csv",
+        annotations=ANNOTATIONS,
+        videos=VIDEO_TABLE,
         step1=fold_outputs("step1"),
         step2=fold_outputs("step2"),
         classical=fold_outputs("classical"),
     output:
-        metrics=f"{RESULTS}/evaluation/metrics.json",
-        all_metrics=f"{RESULTS}/evaluation/metrics_all.json",
-        summary=f"{RESULTS}/evaluation/summary.txt",
-        per_fold=f"{RESULTS}/evaluation/per_fold.csv",
-        per_config=f"{RESULTS}/evaluation/per_config.csv",
-        per_video=f"{RESULTS}/evaluation/per_video.csv",
+        metrics=f"{EVALUATION}/metrics.json",
+        all_metrics=f"{EVALUATION}/metrics_all.json",
+        summary=f"{EVALUATION}/summary.txt",
+        per_fold=f"{EVALUATION}/per_fold.csv",
+        per_config=f"{EVALUATION}/per_config.csv",
+        per_video=f"{EVALUATION}/per_video.csv",
     log:
         f"{RESULTS}/logs/evaluate.log",
     benchmark:
@@ -22,5 +22,9 @@ rule evaluate:
     conda:
         "../../envs/model.yaml"
     threads: 1
+    params:
+        # (config, held-out subject) of each predictions file, in input order.
+        labels=FOLD_LABELS,
+        config_types={name: SPOT[name]["type"] for name in CONFIGS},
     script:
         "../scripts/evaluate.py"

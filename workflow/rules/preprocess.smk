@@ -6,7 +6,7 @@ rule landmarks:
     input:
         frames=frames_input,
     output:
-        f"{RESULTS}/landmarks/{{video}}.json",
+        LANDMARKS,
     log:
         f"{RESULTS}/logs/landmarks/{{video}}.log",
     benchmark:
@@ -15,7 +15,7 @@ rule landmarks:
         "../../envs/preprocess.yaml"
     threads: config["threads"]["landmarks"]
     params:
-        source=lambda wildcards: SOURCE[wildcards.video],
+        source=video_source,
         fingerprint=frames_fingerprint,
         search_frames=config["preprocess"]["landmarks"]["search_frames"],
         upsample=config["preprocess"]["landmarks"]["upsample"],
@@ -26,9 +26,9 @@ rule landmarks:
 rule faces:
     input:
         frames=frames_input,
-        landmarks=f"{RESULTS}/landmarks/{{video}}.json",
+        landmarks=LANDMARKS,
     output:
-        directory(f"{RESULTS}/faces/{{video}}.zarr"),
+        directory(FACES_STORE),
     log:
         f"{RESULTS}/logs/faces/{{video}}.log",
     benchmark:
@@ -37,7 +37,7 @@ rule faces:
         "../../envs/preprocess.yaml"
     threads: config["threads"]["faces"]
     params:
-        source=lambda wildcards: SOURCE[wildcards.video],
+        source=video_source,
         fingerprint=frames_fingerprint,
         size=config["preprocess"]["face_size"],
         chunk=config["preprocess"]["chunk_frames"],
@@ -47,9 +47,9 @@ rule faces:
 
 rule stage1_features:
     input:
-        faces=f"{RESULTS}/faces/{{video}}.zarr",
+        faces=FACES_STORE,
     output:
-        directory(f"{RESULTS}/features/stage1/K{{K}}/{{video}}.zarr"),
+        directory(STAGE1_STORE),
     log:
         f"{RESULTS}/logs/stage1_features/K{{K}}/{{video}}.log",
     benchmark:
@@ -65,7 +65,7 @@ rule stage1_features:
     params:
         kind="skip",
         step=lambda wildcards: int(wildcards.K),
-        flow=flow_params(),
+        flow=FLOW,
         features=config["preprocess"]["features"],
         chunk=config["preprocess"]["chunk_frames"],
     script:
@@ -74,9 +74,9 @@ rule stage1_features:
 
 rule stage2_features:
     input:
-        faces=f"{RESULTS}/faces/{{video}}.zarr",
+        faces=FACES_STORE,
     output:
-        directory(f"{RESULTS}/features/stage2/{{video}}.zarr"),
+        directory(STAGE2_STORE),
     log:
         f"{RESULTS}/logs/stage2_features/{{video}}.log",
     benchmark:
@@ -90,7 +90,7 @@ rule stage2_features:
     params:
         kind="stride",
         step=config["preprocess"]["stage2_stride"],
-        flow=flow_params(),
+        flow=FLOW,
         features=config["preprocess"]["features"],
         chunk=config["preprocess"]["chunk_frames"],
     script:

@@ -4,9 +4,9 @@
 
 rule f1_tables:
     input:
-        metrics_all=f"{RESULTS}/evaluation/metrics_all.json",
-        per_config=f"{RESULTS}/evaluation/per_config.csv",
-        per_fold=f"{RESULTS}/evaluation/per_fold.csv",
+        metrics_all=f"{EVALUATION}/metrics_all.json",
+        per_config=f"{EVALUATION}/per_config.csv",
+        per_fold=f"{EVALUATION}/per_fold.csv",
     output:
         pooled=report(
             f"{RESULTS}/report/f1_pooled.html",
@@ -47,11 +47,11 @@ rule f1_tables:
 
 rule score_plot:
     input:
-        scores=f"{RESULTS}/spotting/{{config}}/{{subject}}/scores.csv",
-        step1=f"{RESULTS}/spotting/{{config}}/{{subject}}/step1.csv",
-        step2=f"{RESULTS}/spotting/{{config}}/{{subject}}/step2.csv",
-        classical=f"{RESULTS}/spotting/{{config}}/{{subject}}/classical.csv",
-        annotations=f"{RESULTS}/annotations.csv",
+        scores=f"{SPOTTING}/scores.csv",
+        step1=f"{SPOTTING}/step1.csv",
+        step2=f"{SPOTTING}/step2.csv",
+        classical=f"{SPOTTING}/classical.csv",
+        annotations=ANNOTATIONS,
     output:
         report(
             f"{RESULTS}/report/scores/{{config}}/{{subject}}.png",
@@ -70,6 +70,7 @@ rule score_plot:
     params:
         videos=test_videos,
         spot=spot_settings,
+        held_out=held_out,
     script:
         "../scripts/score_plot.py"
 
@@ -77,12 +78,12 @@ rule score_plot:
 rule loss_plot:
     input:
         apex=expand(
-            f"{RESULTS}/models/{{config}}/{{subject}}/apex_losses.csv",
+            f"{MODELS}/apex_losses.csv",
             subject=SUBJECTS,
             allow_missing=True,
         ),
         interval=expand(
-            f"{RESULTS}/models/{{config}}/{{subject}}/interval_losses.csv",
+            f"{MODELS}/interval_losses.csv",
             subject=SUBJECTS,
             allow_missing=True,
         ),
@@ -102,6 +103,7 @@ rule loss_plot:
     threads: 1
     params:
         folds=SUBJECTS,
+        config_name=config_name,
     script:
         "../scripts/loss_plot.py"
 

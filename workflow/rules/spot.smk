@@ -4,14 +4,14 @@
 
 rule spot:
     input:
-        apex=f"{RESULTS}/models/{{config}}/{{subject}}/apex.pt",
-        interval=f"{RESULTS}/models/{{config}}/{{subject}}/interval.pt",
+        apex=f"{MODELS}/apex.pt",
+        interval=f"{MODELS}/interval.pt",
         stage1=test_stage1,
         stage2=test_stage2,
     output:
-        step1=f"{RESULTS}/spotting/{{config}}/{{subject}}/step1.csv",
-        step2=f"{RESULTS}/spotting/{{config}}/{{subject}}/step2.csv",
-        scores=f"{RESULTS}/spotting/{{config}}/{{subject}}/scores.csv",
+        step1=f"{SPOTTING}/step1.csv",
+        step2=f"{SPOTTING}/step2.csv",
+        scores=f"{SPOTTING}/scores.csv",
     log:
         f"{RESULTS}/logs/spot/{{config}}/{{subject}}.log",
     benchmark:
@@ -34,7 +34,7 @@ rule classical:
     input:
         stage1=test_stage1,
     output:
-        f"{RESULTS}/spotting/{{config}}/{{subject}}/classical.csv",
+        f"{SPOTTING}/classical.csv",
     log:
         f"{RESULTS}/logs/classical/{{config}}/{{subject}}.log",
     benchmark:

@@ -4,12 +4,12 @@
 
 rule train_apex:
     input:
-        annotations=f"{RESULTS}/annotations.csv",
+        annotations=ANNOTATIONS,
         stores=training_stage1,
     output:
-        model=f"{RESULTS}/models/{{config}}/{{subject}}/apex.pt",
-        losses=f"{RESULTS}/models/{{config}}/{{subject}}/apex_losses.csv",
-        used=f"{RESULTS}/models/{{config}}/{{subject}}/apex_config.yaml",
+        model=f"{MODELS}/apex.pt",
+        losses=f"{MODELS}/apex_losses.csv",
+        used=f"{MODELS}/apex_config.yaml",
     log:
         f"{RESULTS}/logs/train_apex/{{config}}/{{subject}}.log",
     benchmark:
@@ -23,14 +23,11 @@ rule train_apex:
     params:
         stage="apex",
         videos=training_videos,
-        held_out=lambda wildcards: wildcards.subject,
+        held_out=held_out,
         spot=spot_settings,
-        train=training(config, "apex_net"),
-        features=config["preprocess"]["features"],
-        # Recorded in the checkpoint for `tsmsnet spot` (they shaped the inputs anyway).
-        face_size=config["preprocess"]["face_size"],
-        landmarks=config["preprocess"]["landmarks"],
-        flow=flow_params(),
+        train=TRAIN["apex_net"],
+        # Recorded in the checkpoint for `tsmsnet spot` (it shaped the inputs anyway).
+        preprocess=PREPROCESS,
         seed=config["seed"],
         device=config["device"],
     script:
@@ -39,12 +36,12 @@ rule train_apex:
 
 rule train_interval:
     input:
-        annotations=f"{RESULTS}/annotations.csv",
+        annotations=ANNOTATIONS,
         stores=training_stage2,
     output:
-        model=f"{RESULTS}/models/{{config}}/{{subject}}/interval.pt",
-        losses=f"{RESULTS}/models/{{config}}/{{subject}}/interval_losses.csv",
-        used=f"{RESULTS}/models/{{config}}/{{subject}}/interval_config.yaml",
+        model=f"{MODELS}/interval.pt",
+        losses=f"{MODELS}/interval_losses.csv",
+        used=f"{MODELS}/interval_config.yaml",
     log:
         f"{RESULTS}/logs/train_interval/{{config}}/{{subject}}.log",
     benchmark:
@@ -58,15 +55,11 @@ rule train_interval:
     params:
         stage="interval",
         videos=training_videos,
-        held_out=lambda wildcards: wildcards.subject,
+        held_out=held_out,
         spot=spot_settings,
-        train=training(config, "interval_net"),
-        stride=config["preprocess"]["stage2_stride"],
-        features=config["preprocess"]["features"],
-        # Recorded in the checkpoint for `tsmsnet spot` (they shaped the inputs anyway).
-        face_size=config["preprocess"]["face_size"],
-        landmarks=config["preprocess"]["landmarks"],
-        flow=flow_params(),
+        train=TRAIN["interval_net"],
+        # Recorded in the checkpoint for `tsmsnet spot` (it shaped the inputs anyway).
+        preprocess=PREPROCESS,
         seed=config["seed"],
         device=config["device"],
     script:

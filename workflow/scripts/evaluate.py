@@ -5,7 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))  # noqa: F821 (this checkout)
 
+from dataclasses import fields
 
+from tsmsnet.evaluation.logs import LogPaths
 from tsmsnet.steps.evaluate import evaluate_dataset
 from tsmsnet.steps.runner import run_step
 
@@ -15,8 +17,8 @@ run_step(
     evaluate_dataset,
     annotations_csv=smk.input.annotations,
     videos_csv=smk.input.videos,
-    step1=list(smk.input.step1),
-    step2=list(smk.input.step2),
-    classical=list(smk.input.classical),
-    out_dir=str(Path(smk.output.metrics).parent),
+    predictions={m: list(smk.input[m]) for m in ("step2", "step1", "classical")},
+    labels=[tuple(label) for label in smk.params.labels],
+    config_types=dict(smk.params.config_types),
+    outputs={f.name: smk.output[f.name] for f in fields(LogPaths)},
 )

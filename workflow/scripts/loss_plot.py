@@ -15,6 +15,6 @@ run_step(
     apex_csvs=list(smk.input.apex),
     interval_csvs=list(smk.input.interval),
     folds=list(smk.params.folds),
-    config_name=smk.wildcards.config,
+    config_name=smk.params.config_name,
     out=smk.output[0],
 )

@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))  # noqa: F821 (this checkout)
 
+from tsmsnet.config import SpotConfig
 from tsmsnet.steps.report import fold_score_plot
 from tsmsnet.steps.runner import run_step
 
@@ -18,8 +19,7 @@ run_step(
     classical_csv=smk.input.classical,
     annotations_csv=smk.input.annotations,
     videos=list(smk.params.videos),
-    config_name=smk.wildcards.config,
-    spot=dict(smk.params.spot),
-    held_out=smk.wildcards.subject,
+    spot=SpotConfig.from_record(smk.params.spot),
+    held_out=smk.params.held_out,
     out=smk.output[0],
 )

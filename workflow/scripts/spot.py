@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))  # noqa: F821 (this checkout)
 
+from tsmsnet.config import SpotConfig
 from tsmsnet.steps.runner import run_step
 from tsmsnet.steps.spot import spot_fold
 
@@ -17,7 +18,7 @@ run_step(
     stage1=list(smk.input.stage1),
     stage2=list(smk.input.stage2),
     test_videos=list(smk.params.test_videos),
-    spot=dict(smk.params.spot),
+    spot=SpotConfig.from_record(smk.params.spot),
     stride=smk.params.stride,
     device=smk.params.device,
     step1_out=smk.output.step1,

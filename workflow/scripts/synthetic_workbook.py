@@ -13,6 +13,7 @@ run_step(
     smk,
     synthetic_workbook,
     truth_csvs=list(smk.input.truth),
-    data_root=smk.params.data_root,
     layout=smk.params.layout,
+    workbook_out=smk.output.workbook,
+    csv_out=smk.output.csv,
 )

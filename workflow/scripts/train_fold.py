@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))  # noqa: F821 (this checkout)
 
+from tsmsnet.config import SpotConfig
 from tsmsnet.steps.runner import run_step
 from tsmsnet.steps.train import train_fold
 
@@ -17,13 +18,9 @@ run_step(
     stores=list(smk.input.stores),
     videos=list(smk.params.videos),
     held_out=smk.params.held_out,
-    spot=dict(smk.params.spot),
+    spot=SpotConfig.from_record(smk.params.spot),
     train=dict(smk.params.train),
-    stride=smk.params.get("stride"),
-    features=dict(smk.params.features),
-    face_size=smk.params.face_size,
-    landmarks=dict(smk.params.landmarks),
-    flow=dict(smk.params.flow),
+    preprocess=dict(smk.params.preprocess),
     seed=smk.params.seed,
     device=smk.params.device,
     model_out=smk.output.model,

@@ -1,22 +1,34 @@
 """Dataset readers: one entry point per question the workflow asks, whatever the dataset.
 
 `discover_videos` lists videos from folder names (cheap, for building the DAG);
-`read_dataset` reads the annotations and frame counts into the contract tables.
+`annotation_files` names the files that hold the annotations (the DAG's inputs, the readers'
+files, the synthetic generator's outputs); `read_dataset` reads the annotations and frame
+counts into the normalised tables of tsmsnet.datasets.table.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
-from tsmsnet.datasets.casme2 import discover_casme2, read_casme2
-from tsmsnet.datasets.samm import discover_samm, read_samm
-from tsmsnet.datasets.sheet import discover_sheet, read_sheet
+from tsmsnet.datasets import casme2, samm, sheet
 from tsmsnet.errors import ConfigError
+from tsmsnet.runlog import Log
 
-READERS = {"casme2": read_casme2, "samm_lv": read_samm, "sheet": read_sheet}
-DISCOVERERS = {"casme2": discover_casme2, "samm_lv": discover_samm, "sheet": discover_sheet}
+READERS = {"casme2": casme2.read_casme2, "samm_lv": samm.read_samm, "sheet": sheet.read_sheet}
+DISCOVERERS = {
+    "casme2": casme2.discover_casme2,
+    "samm_lv": samm.discover_samm,
+    "sheet": sheet.discover_sheet,
+}
+ANNOTATION_FILES = {
+    "casme2": casme2.annotation_files,
+    "samm_lv": samm.annotation_files,
+    "sheet": sheet.annotation_files,
+}
 
-__all__ = ["DISCOVERERS", "READERS", "discover_videos", "read_dataset"]
+__all__ = ["DISCOVERERS", "READERS", "annotation_files", "discover_videos", "read_dataset"]
 
 
 def _pick(table: dict, dataset: str):
@@ -26,13 +38,23 @@ def _pick(table: dict, dataset: str):
 
 
 def read_dataset(
-    dataset: str, data_root, dataset_cfg: dict, log=print
+    dataset: str, data_root, dataset_cfg: dict, log: Log = print
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(videos, annotations) tables of docs/contracts.md; quirks reported through `log`
-    (a print-like callable or a logging.Logger)."""
+    """(videos, annotations) tables; quirks reported through `log` (a print-like callable or a
+    logging.Logger)."""
     return _pick(READERS, dataset)(data_root, dataset_cfg, log)
 
 
 def discover_videos(dataset: str, data_root, dataset_cfg: dict) -> pd.DataFrame:
     """DataFrame[subject, video, source] from folder names only (fast at hundreds of videos)."""
     return _pick(DISCOVERERS, dataset)(data_root, dataset_cfg)
+
+
+def annotation_files(
+    dataset: str, data_root, dataset_cfg: dict, present: bool = True
+) -> list[Path]:
+    """The files `read_dataset` reads the annotations from, under `data_root` as given.
+
+    present=False names them before they exist (the synthetic generator writes them there).
+    """
+    return _pick(ANNOTATION_FILES, dataset)(data_root, dataset_cfg, present)

@@ -30,7 +30,6 @@ from tsmsnet.datasets.workbooks import (
     norm,
     open_workbook,
     sheet_rows,
-    write_casme2_workbook,
 )
 from tsmsnet.errors import AnnotationError, ConfigError, InputError
 
@@ -41,7 +40,16 @@ OFFSET_ZERO_CHOICES = ("apex", "drop")
 # Code sheet columns (0-based): subject index, video_expression, onset, apex, offset, type.
 COL_SUBJECT, COL_VIDEO, COL_ONSET, COL_APEX, COL_OFFSET, COL_TYPE = 0, 1, 2, 3, 4, 7
 
-write_workbook = write_casme2_workbook  # the name docs/contracts.md uses
+
+def annotation_files(data_root, cfg: dict, present: bool = True) -> list[Path]:
+    """The workbook this reader reads (`present=False`: where a generator must write it)."""
+    path = Path(data_root) / cfg["workbook"]
+    if present and not path.is_file():
+        raise AnnotationError(
+            f"CAS(ME)^2 workbook {path} not found: copy {cfg['workbook']!r} as distributed "
+            "into the data root, or set datasets.casme2.workbook to its name"
+        )
+    return [path]
 
 
 def frames_root(root: Path, cfg: dict) -> Path:
@@ -209,19 +217,14 @@ def _code_rows(ws, path: Path, subjects: dict, codes: dict, cfg: dict, log) -> p
 
 
 def read_casme2(data_root, cfg: dict, log=print) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(videos, annotations) per docs/contracts.md from the frames and the workbook."""
+    """(videos, annotations) tables (datasets.table) from the frames and the workbook."""
     log = as_log(log)
     root = data_root_path(data_root, NAME)
     found, skipped = _scan(root, cfg)
     if skipped:
         log(f"{NAME}: ignored {len(skipped)} entries that are not video folders: {skipped}")
     discovered = discovered_frame(found)
-    path = root / cfg["workbook"]
-    if not path.is_file():
-        raise AnnotationError(
-            f"CAS(ME)^2 workbook {path} not found: copy {cfg['workbook']!r} as distributed "
-            "into the data root, or set datasets.casme2.workbook to its name"
-        )
+    (path,) = annotation_files(root, cfg)
     wb = open_workbook(path)
     subjects = _subject_folders(find_sheet(wb, CASME2_SHEETS["rule1"], path), path)
     # The workbook may write 'S15' for the folder 's15': ids follow the folder on disk.

@@ -7,6 +7,7 @@ config choices; fractional onsets are rounded down; each is logged with counts.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from pathlib import Path
 
@@ -27,7 +28,6 @@ from tsmsnet.datasets.workbooks import (
     norm,
     open_workbook,
     sheet_rows,
-    write_samm_workbook,
 )
 from tsmsnet.errors import AnnotationError, ConfigError
 
@@ -45,8 +45,8 @@ HEADER_FIELDS = {
 }
 HEADER_MARKERS = {"subject", "filename", "onset", "offset"}
 UNKNOWN_ONSET, MISSING_APEX = 0, -1
-
-write_workbook = write_samm_workbook  # the name docs/contracts.md uses
+# The workbook's name in the release (any name matching datasets.samm_lv.workbook_glob works).
+RELEASE_WORKBOOK = "SAMM_LongVideos_V3_Release.xlsx"
 
 
 def _scan(root: Path) -> tuple[list[dict], list[str]]:
@@ -74,7 +74,7 @@ def find_workbook(root: Path, pattern: str) -> Path:
     if not found:
         raise AnnotationError(
             f"no SAMM workbook matching {pattern!r} in {root}: copy "
-            "SAMM_LongVideos_V3_Release.xlsx there or set datasets.samm_lv.workbook_glob"
+            f"{RELEASE_WORKBOOK} there or set datasets.samm_lv.workbook_glob"
         )
     if len(found) > 1:
         raise AnnotationError(
@@ -82,6 +82,19 @@ def find_workbook(root: Path, pattern: str) -> Path:
             f"{', '.join(p.name for p in found)}; set datasets.samm_lv.workbook_glob to one"
         )
     return found[0]
+
+
+def annotation_files(data_root, cfg: dict, present: bool = True) -> list[Path]:
+    """The workbook this reader reads (`present=False`: where a generator must write it)."""
+    root = Path(data_root)
+    if present:
+        return [find_workbook(root, cfg["workbook_glob"])]
+    if not fnmatch.fnmatch(RELEASE_WORKBOOK, cfg["workbook_glob"]):
+        raise ConfigError(
+            f"datasets.samm_lv.workbook_glob {cfg['workbook_glob']!r} does not match "
+            f"{RELEASE_WORKBOOK}, the name the synthetic SAMM layout writes: widen the glob"
+        )
+    return [root / RELEASE_WORKBOOK]
 
 
 def _header(wb, path: Path):
@@ -179,14 +192,14 @@ def _rows(wb, path: Path, cfg: dict, log) -> pd.DataFrame:
 
 
 def read_samm(data_root, cfg: dict, log=print) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(videos, annotations) per docs/contracts.md from the frames and the workbook."""
+    """(videos, annotations) tables (datasets.table) from the frames and the workbook."""
     log = as_log(log)
     root = data_root_path(data_root, NAME)
     found, skipped = _scan(root)
     if skipped:
         log(f"{NAME}: ignored {len(skipped)} folder(s) not named like 006_1: {skipped}")
     discovered = discovered_frame(found)
-    path = find_workbook(root, cfg["workbook_glob"])
+    (path,) = annotation_files(root, cfg)
     raw = _rows(open_workbook(path), path, cfg, log)
     videos = build_videos(discovered, cfg["fps"])
     return build_tables(videos, raw, log, NAME)

@@ -52,8 +52,14 @@ def _read_csv(path: Path, columns: list[str], what: str) -> pd.DataFrame:
     return table
 
 
+def annotation_files(data_root, cfg: dict, present: bool = True) -> list[Path]:
+    """The two sheets this reader reads: videos, then ground truth (checked when read)."""
+    root = Path(data_root)
+    return [root / cfg["videos"], root / cfg["ground_truth"]]
+
+
 def _video_sheet(root: Path, cfg: dict) -> tuple[Path, pd.DataFrame]:
-    path = root / cfg["videos"]
+    path = annotation_files(root, cfg)[0]
     table = _read_csv(path, VIDEO_SHEET_COLUMNS, "video sheet")
     table["source"] = [str(p if Path(p).is_absolute() else root / p) for p in table["source"]]
     return path, table
@@ -96,12 +102,12 @@ def _truth_rows(path: Path, log) -> pd.DataFrame:
 
 
 def read_sheet(data_root, cfg: dict, log=print) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(videos, annotations) per docs/contracts.md; fps per video from videos.csv."""
+    """(videos, annotations) tables (datasets.table); fps per video from videos.csv."""
     log = as_log(log)
     root = data_root_path(data_root, NAME)
     path, table = _video_sheet(root, cfg)
     fps = _fps(path, table)
     discovered = discovered_frame(table[["subject", "video", "source"]].to_dict("records"))
     videos = build_videos(discovered, discovered["video"].map(fps))
-    raw = _truth_rows(root / cfg["ground_truth"], log)
+    raw = _truth_rows(annotation_files(root, cfg)[1], log)
     return build_tables(videos, raw, log, NAME)

@@ -6,13 +6,13 @@ same columns and the same guarantees (unique ids, intervals inside the frames).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from tsmsnet.datasets.frames import FrameSource
 from tsmsnet.errors import AnnotationError, InputError
+from tsmsnet.runlog import Log
 
 VIDEO_COLUMNS = ["subject", "video", "fps", "source", "first_frame", "n_frames"]
 ANNOTATION_COLUMNS = [
@@ -32,8 +32,18 @@ DISCOVER_COLUMNS = ["subject", "video", "source"]
 # ("file, sheet, row 7") so that errors can point the user at it.
 RAW_ANNOTATION_COLUMNS = ["video", "type", "onset", "apex", "offset", "origin"]
 EXPRESSION_TYPES = ("macro", "micro")
+# Text columns: ids like '006' or '0101' must survive a round trip through CSV.
+ID_DTYPES = {"video": str, "subject": str}
 
-Log = Callable[[str], object]
+
+def read_annotations(path: str | Path) -> pd.DataFrame:
+    """annotations.csv as the annotations rule wrote it (ids kept as text)."""
+    return pd.read_csv(path, dtype=ID_DTYPES)
+
+
+def read_videos(path: str | Path) -> pd.DataFrame:
+    """videos.csv as the annotations rule wrote it (ids kept as text)."""
+    return pd.read_csv(path, dtype=ID_DTYPES)
 
 
 def as_log(log) -> Log:

@@ -7,10 +7,12 @@ files (the workflow can compare runs with diff).
 from __future__ import annotations
 
 import json
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from tsmsnet.atomic import written_aside
 from tsmsnet.errors import InputError
 from tsmsnet.evaluation.megc import (
     GROUND_TRUTH_COLUMNS,
@@ -26,6 +28,31 @@ FLOAT_FORMAT = "%.6f"
 NO_FOLD = "(none)"
 RESULT_COLUMNS = (*PREDICTION_COLUMNS, "config", "fold")
 SCORE_ROWS = (*TYPES, "overall")
+
+
+@dataclass(frozen=True)
+class LogPaths:
+    """Where the six evaluation logs go (the evaluate rule names each one)."""
+
+    metrics: Path  # primary method's metrics (JSON)
+    all_metrics: Path  # every method's metrics (JSON)
+    summary: Path  # readable text
+    per_fold: Path
+    per_config: Path
+    per_video: Path
+
+    @classmethod
+    def in_folder(cls, folder: str | Path) -> LogPaths:
+        """The rule's names, in another folder (tests, other tools)."""
+        folder = Path(folder)
+        return cls(
+            folder / "metrics.json",
+            folder / "metrics_all.json",
+            folder / "summary.txt",
+            folder / "per_fold.csv",
+            folder / "per_config.csv",
+            folder / "per_video.csv",
+        )
 
 
 def video_folds(
@@ -95,7 +122,7 @@ def _summary_text(tables: dict[str, pd.DataFrame], methods: list[str]) -> str:
 
 
 def write_logs(
-    out_dir: str | Path,
+    out: LogPaths,
     ground_truth_df: pd.DataFrame,
     results: dict[str, pd.DataFrame],
     folds_df: pd.DataFrame | None = None,
@@ -103,7 +130,7 @@ def write_logs(
     primary: str = "step2",
     config_types: dict[str, str] | None = None,
 ) -> None:
-    """Write metrics.json (primary method), metrics_all.json, summary.txt, per_*.csv.
+    """Write the six logs of `out` (metrics: the primary method), all aside, then renamed.
 
     results: method name -> predictions with columns video, type, onset, offset, config, fold.
     config_types: config -> expression type, for configs that may have no predictions at all.
@@ -137,16 +164,16 @@ def write_logs(
             per_config, columns=["method", "config", "type", *score_columns]
         ),
     }
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_json(out / "metrics.json", metrics[primary])
-    _write_json(out / "metrics_all.json", {m: metrics[m] for m in sorted(metrics)})
-    (out / "summary.txt").write_text(_summary_text(tables, methods), encoding="utf-8")
     order = {"per_fold": ["method", "fold"], "per_config": ["method", "config"]}
-    for name, keys in order.items():
-        _write_csv(out / f"{name}.csv", tables[name].sort_values(keys, kind="stable"))
     all_videos = pd.concat(videos, ignore_index=True)
-    _write_csv(out / "per_video.csv", all_videos.sort_values(["method", "fold", "video", "type"]))
+    with written_aside(astuple(out)) as temps:
+        tmp = LogPaths(*temps)
+        _write_json(tmp.metrics, metrics[primary])
+        _write_json(tmp.all_metrics, {m: metrics[m] for m in sorted(metrics)})
+        tmp.summary.write_text(_summary_text(tables, methods), encoding="utf-8")
+        for name, keys in order.items():
+            _write_csv(getattr(tmp, name), tables[name].sort_values(keys, kind="stable"))
+        _write_csv(tmp.per_video, all_videos.sort_values(["method", "fold", "video", "type"]))
 
 
 def _write_json(path: Path, data: dict) -> None:

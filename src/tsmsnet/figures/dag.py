@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tsmsnet.atomic import atomic_write
 from tsmsnet.errors import InputError
-from tsmsnet.steps.files import atomic_write
 
 _NODE = re.compile(r'^\s*(\d+)\[label = "(.*)", color = "([^"]*)", style="([^"]*)"\];\s*$')
 _EDGE = re.compile(r"^\s*(\d+) -> (\d+)\s*$")

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tsmsnet.config import spot_config
+from tsmsnet.config import SpotConfig, spot_config
 from tsmsnet.errors import ConfigError
 from tsmsnet.models.layers import conv_unit, fast_layout, init_weights, out_size
 
@@ -39,15 +39,14 @@ class IntervalNetConfig:
             raise ConfigError(f"interval_net padding needs {len(self.seq_channels)} values")
 
     @classmethod
-    def from_sections(cls, spot: dict, features: dict) -> IntervalNetConfig:
-        """Build from config sections: one spotting config (`configs.<name>`: L and its
-        `interval_net`) and `preprocess.features` (the ROI layout)."""
-        net = spot["interval_net"]
+    def from_spot(cls, spot: SpotConfig, features: dict) -> IntervalNetConfig:
+        """Build from one spotting config (L and its interval net) and `preprocess.features`
+        (the ROI layout)."""
         return cls(
-            L=int(spot["L"]),
-            stride=int(net["stride"]),
-            padding=tuple(int(p) for p in net["padding"]),
-            fc_hidden=int(net["fc_hidden"]),
+            L=spot.L,
+            stride=spot.interval_stride,
+            padding=spot.interval_padding,
+            fc_hidden=spot.interval_fc_hidden,
             in_height=2 * int(features["roi_height"]),
             in_width=int(features["roi_width"]),
         )
@@ -55,8 +54,7 @@ class IntervalNetConfig:
     @classmethod
     def from_cfg(cls, cfg: dict, config_name: str) -> IntervalNetConfig:
         """Build from the full config dict for one spotting config (e.g. `cas_micro`)."""
-        spot_config(cfg, config_name)  # a clear error for an unknown name
-        return cls.from_sections(cfg["configs"][config_name], cfg["preprocess"]["features"])
+        return cls.from_spot(spot_config(cfg, config_name), cfg["preprocess"]["features"])
 
     def sequence_length(self) -> int:
         """Length of the temporal axis after the three Conv1d layers."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from tsmsnet.steps.files import atomic_write
+from tsmsnet.atomic import atomic_write
 
 DPI = 100
 # Colours of what a figure can show (the same in every figure).

@@ -189,8 +189,32 @@ def make_flow(method: str, params: dict, threads: int, device="auto") -> FlowFn:
     return FlowFn(method, params, _METHODS[method](params, device))
 
 
+def flow_settings(flow_cfg: dict, device: str | None = None) -> dict:
+    """The active method and only its parameters (config.yaml preprocess.flow), so tuning
+    another method's section reruns nothing; with `device` where the method can use a GPU.
+
+    The flow rules, the checkpoints' preprocessing record (no device), `tsmsnet spot` and the
+    benchmarks all build their flow settings here.
+    """
+    method = flow_cfg["method"]
+    return on_device({"method": method, "params": flow_cfg[params_section(method)]}, device)
+
+
+def on_device(settings: dict, device: str | None) -> dict:
+    """Flow settings (method, params) with `device` added where the method can use a GPU."""
+    out = {"method": settings["method"], "params": dict(settings["params"])}
+    if device is not None and settings["method"] in GPU_METHODS:
+        out["device"] = device
+    return out
+
+
+def flow_from_settings(settings: dict, threads: int) -> FlowFn:
+    """make_flow from what `flow_settings` gives."""
+    return make_flow(
+        settings["method"], settings["params"], threads, settings.get("device", "auto")
+    )
+
+
 def flow_from_config(flow_cfg: dict, threads: int, device="auto") -> FlowFn:
     """make_flow from config.yaml's preprocess.flow section (method + that method's params)."""
-    method = flow_cfg.get("method")
-    section = _PARAMS_SECTION.get(method, method)
-    return make_flow(method, flow_cfg.get(section, {}), threads, device)
+    return flow_from_settings(flow_settings(flow_cfg, device), threads)

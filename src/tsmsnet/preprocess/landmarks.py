@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tsmsnet.atomic import atomic_json
 from tsmsnet.errors import InputError, NoFaceError
 
 N_POINTS = 68
@@ -33,14 +34,14 @@ class Landmarks:
     frame_shape: tuple[int, int]
 
     def to_json(self, path: str | Path) -> None:
-        """Write as a small JSON file (the landmarks rule's output)."""
+        """Write as a small JSON file (the landmarks rule's output), aside then renamed."""
         data = {
             "frame_index": int(self.frame_index),
             "box": [int(b) for b in self.box],
             "points": np.asarray(self.points, dtype=float).tolist(),
             "frame_shape": [int(s) for s in self.frame_shape],
         }
-        Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        atomic_json(data, path, indent=1)
 
     @classmethod
     def from_json(cls, path: str | Path) -> Landmarks:

@@ -1,129 +1,38 @@
 """zarr stores of one video: aligned faces (uint8) and flow features (float16), crash-safe.
 
-Every store is written into `<out>.tmp-<pid>` and renamed into place only when complete, so a
+Every store is written aside and renamed into place only when complete (tsmsnet.atomic), so a
 killed job never leaves a store that looks finished. Frames are streamed in blocks.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import cv2
 import numpy as np
 import zarr
 
+from tsmsnet.atomic import atomic_dir
 from tsmsnet.errors import ConfigError, FramesError, InputError
 from tsmsnet.preprocess.align import crop_box, crop_resize, map_points
 from tsmsnet.preprocess.features import flow_to_sample
 from tsmsnet.preprocess.geometry import FaceGeometry
+from tsmsnet.runlog import Progress, quiet
 
 KINDS = ("skip", "stride")
 # Flow methods OpenCV computes one pair per call, releasing the GIL: threads parallelise them.
 OPENCV_METHODS = ("tvl1", "dis")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _lock(fd: int, block: bool) -> bool:
-    """flock `fd` exclusively: True when taken, False when another process holds it.
-
-    The kernel drops a writer's lock the moment its process dies (SIGKILL included), so a
-    held lock means a live writer, whatever became of its pid (reused, or a zombie that
-    nobody reaps). OSError where the file system has no flock.
-    """
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
-    except BlockingIOError:
-        return False
-    return True
-
-
-def _writer_gone(tmp: Path) -> bool:
-    """Whether the job that made the temp store `tmp` no longer runs."""
-    pid = tmp.name.rsplit("-", 1)[-1]
-    if not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            return _lock(fd, block=False)
-        finally:
-            os.close(fd)
-    except FileNotFoundError:
-        return False  # removed meanwhile
-    except OSError:  # no flock here: the pid is the only evidence
-        return not _pid_alive(int(pid))
-
-
-def _remove_stale_temps(out: Path) -> None:
-    """Delete `<out>.tmp-<pid>` left by killed jobs (no process holds its lock)."""
-    for tmp in out.parent.glob(out.name + ".tmp-*"):
-        if _writer_gone(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-@contextmanager
-def _atomic_dir(out: str | Path):
-    """Yield a temp path beside `out`; on success replace `out` with it, on failure remove it.
-
-    The temp folder stays locked (flock) while this process writes it, so a later job can
-    tell a killed writer's leftovers from a live one's work.
-    """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(out)
-    tmp = out.parent / f"{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    if out.exists():  # a stale store must not outlive a failed rerun
-        shutil.rmtree(out)
-    tmp.mkdir()
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        with suppress(OSError):  # no flock on this file system: pids decide staleness
-            _lock(fd, block=True)
-        try:
-            yield tmp
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        os.close(fd)
-
-
-def _progress(log: Callable[[str], None] | None, what: str, total: int):
-    """A function done -> None that logs about every 10% of `total`."""
-    step = max(1, total // 10)
-    state = {"next": step}
-
-    def report(done: int) -> None:
-        if log is not None and (done >= state["next"] or done == total):
-            log(f"{what}: {done}/{total} ({100 * done // max(total, 1)}%)")
-            state["next"] = (done // step + 1) * step
-
-    return report
-
-
-def open_store(path: str | Path) -> zarr.Array:
-    """A finished store, read-only; InputError saying to delete and rerun if unreadable."""
-    path = Path(path)
+def open_store(source: str | Path | zarr.Array) -> zarr.Array:
+    """A finished store, read-only (an array passes through); InputError saying to delete and
+    rerun if it is missing or unreadable."""
+    if isinstance(source, zarr.Array):
+        return source
+    path = Path(source)
     if not path.exists():
         raise InputError(f"{path}: store missing; rerun the step that writes it")
     try:
@@ -142,8 +51,8 @@ def write_faces(source, landmarks, out, size: int, chunk: int, log=None) -> None
     name = str(getattr(source, "path", "video"))
     box = crop_box(landmarks)
     points = map_points(landmarks.points, box, size)
-    report = _progress(log, f"faces {name}", n)
-    with _atomic_dir(out) as tmp:
+    report = Progress(n, log or quiet, f"faces {name}").to
+    with atomic_dir(out) as tmp:
         arr = zarr.create_array(
             store=str(tmp), shape=(n, size, size), chunks=(chunk, size, size), dtype="uint8"
         )
@@ -341,14 +250,14 @@ def write_flow_features(
             f"it needs at least {step + 1 if kind == 'skip' else 2 * step} frames"
         )
     shape = (n, 3, 2 * roi_height, roi_width)
-    report = _progress(log, f"{kind} features (step {step}) {name}", n)
+    report = Progress(n, log or quiet, f"{kind} features (step {step}) {name}").to
     window = _Window(faces)
     stride = 1 if kind == "skip" else step
     maker = _SampleMaker(flow_fn, max(1, int(threads)), geom, roi_width, roi_height)
     if log is not None:
         log(f"{kind} features (step {step}) {name}: {n} pairs, flow {maker.mode}")
     try:
-        with _atomic_dir(out) as tmp:
+        with atomic_dir(out) as tmp:
             arr = zarr.create_array(
                 store=str(tmp), shape=shape, chunks=(chunk,) + shape[1:], dtype=dtype
             )

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tsmsnet.atomic import atomic_csv
 from tsmsnet.runlog import Log
-from tsmsnet.steps.files import atomic_csv
 
 _ACTIVE = "active"
 
@@ -39,12 +39,14 @@ def synthetic_subject(
     return rows
 
 
-def synthetic_workbook(truth_csvs: list[str], data_root: str, layout: str, log: Log) -> Path:
+def synthetic_workbook(
+    truth_csvs: list[str], layout: str, workbook_out: str, csv_out: str, log: Log
+) -> Path:
     """All subjects' rows in the real layout's workbook, so the real reader runs end to end."""
     from tsmsnet.synthetic.generate import write_ground_truth
 
     rows = pd.concat([pd.read_csv(p, dtype={"subject": str}) for p in truth_csvs])
-    path = write_ground_truth(data_root, rows, layout)
+    path = write_ground_truth(rows, layout, workbook_out, csv_out)
     log(f"{len(rows)} expressions of {rows['subject'].nunique()} subjects -> {path}")
     return path
 

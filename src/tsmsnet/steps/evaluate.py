@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
 
 import pandas as pd
 
+from tsmsnet.datasets.table import read_annotations, read_videos
 from tsmsnet.runlog import Log
 
 
-def read_fold_predictions(paths: list[str]) -> pd.DataFrame:
-    """Concatenate fold CSVs laid out as spotting/<config>/<held-out subject>/<method>.csv."""
+def read_fold_predictions(paths: Sequence[str], labels: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """Concatenate fold CSVs, each labelled with its (config, held-out subject) as given."""
     frames = []
-    for path in paths:
+    for path, (config, fold) in zip(paths, labels, strict=True):
         df = pd.read_csv(path, dtype={"video": str})
-        p = Path(path)
-        df["config"], df["fold"] = p.parent.parent.name, p.parent.name
+        df["config"], df["fold"] = config, fold
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
 
@@ -23,26 +23,30 @@ def read_fold_predictions(paths: list[str]) -> pd.DataFrame:
 def evaluate_dataset(
     annotations_csv: str,
     videos_csv: str,
-    step1: list[str],
-    step2: list[str],
-    classical: list[str],
-    out_dir: str,
+    predictions: dict[str, Sequence[str]],
+    labels: Sequence[tuple[str, str]],
+    config_types: dict[str, str],
+    outputs: dict[str, str],
     log: Log,
-    config_types: dict[str, str] | None = None,
+    primary: str = "step2",
 ) -> dict:
-    """metrics.json (step 2, pooled over folds and videos) plus the per-fold/config/video logs."""
-    from tsmsnet.evaluation.logs import write_logs
+    """The six F1 logs (metrics: `primary`, pooled over folds and videos).
+
+    predictions: method -> one CSV per fold, in the order of `labels` ((config, subject)).
+    outputs: the paths of tsmsnet.evaluation.logs.LogPaths, by field name.
+    """
+    from tsmsnet.evaluation.logs import LogPaths, write_logs
     from tsmsnet.evaluation.megc import evaluate
 
-    truth = pd.read_csv(annotations_csv, dtype={"video": str, "subject": str})
-    videos = pd.read_csv(videos_csv, dtype={"video": str, "subject": str})
+    truth = read_annotations(annotations_csv)
+    videos = read_videos(videos_csv)
     results = {
-        "step2": read_fold_predictions(step2),
-        "step1": read_fold_predictions(step1),
-        "classical": read_fold_predictions(classical),
+        method: read_fold_predictions(paths, labels) for method, paths in predictions.items()
     }
     folds = videos[["video", "subject"]].rename(columns={"subject": "fold"})
-    write_logs(out_dir, truth, results, folds, primary="step2", config_types=config_types)
+    write_logs(
+        LogPaths(**outputs), truth, results, folds, primary=primary, config_types=config_types
+    )
     for method, pred in results.items():
         overall = evaluate(truth, pred)["overall"]
         log(

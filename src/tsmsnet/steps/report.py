@@ -11,8 +11,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from tsmsnet.atomic import atomic_text
+from tsmsnet.config import SpotConfig
+from tsmsnet.datasets.table import read_annotations
 from tsmsnet.runlog import Log
-from tsmsnet.steps.files import atomic_text
 
 
 def f1_tables(
@@ -55,8 +57,7 @@ def fold_score_plot(
     classical_csv: str,
     annotations_csv: str,
     videos: list[str],
-    config_name: str,
-    spot: dict,
+    spot: SpotConfig,
     held_out: str,
     out: str,
     log: Log,
@@ -74,14 +75,12 @@ def fold_score_plot(
     tracks = video_tracks(
         pd.read_csv(scores_csv, dtype=text),
         videos,
-        spot["type"],
-        float(spot["P"]),
+        spot.type,
+        spot.P,
         predictions,
-        truth=pd.read_csv(annotations_csv, dtype={"video": str, "subject": str}),
+        truth=read_annotations(annotations_csv),
     )
-    title = (
-        f"{config_name} ({spot['type']}, K={spot['K']}, P={spot['P']}), held-out subject {held_out}"
-    )
+    title = f"{spot.name} ({spot.type}, K={spot.K}, P={spot.P:g}), held-out subject {held_out}"
     save_png(score_figure(tracks, title), out)
     log(f"{len(tracks)} videos -> {out}")
 

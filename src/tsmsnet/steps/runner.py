@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from tsmsnet.errors import TsmsnetError
+from tsmsnet.errors import TsmsnetError, one_line
 from tsmsnet.runlog import stream_log
 
 # OSError numbers that mean "the disk (or the user's quota) is full".
@@ -43,12 +43,8 @@ def limit_threads(threads: int, torch_too: bool = True) -> None:
 
 
 def uses_torch(smk: Any) -> bool:
-    """Rules that run torch declare the gpu resource (DEVELOPERS.md), the others do not."""
+    """Rules that run torch declare the gpu resource (docs/architecture.md), the others do not."""
     return bool(getattr(smk, "resources", {}).get("gpu", 0))
-
-
-def _one_line(text: object) -> str:
-    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
 def _chain(err: BaseException) -> list[BaseException]:
@@ -96,7 +92,7 @@ def _outputs(smk: Any) -> str:
 def failure_message(err: BaseException, smk: Any) -> str | None:
     """What the user should read for a failure they can act on; None for a real bug."""
     if isinstance(err, TsmsnetError):
-        return _one_line(err)
+        return one_line(err)
     if is_disk_full(err) or _output_disk_full(smk):
         full = next(
             (e for e in _chain(err) if isinstance(e, OSError) and e.filename is not None), None

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tsmsnet.atomic import atomic_csv
+from tsmsnet.config import SpotConfig
 from tsmsnet.runlog import Log
-from tsmsnet.steps.files import atomic_csv
 
 PREDICTION_COLUMNS = ["video", "type", "onset", "offset", "score"]
 
@@ -53,7 +54,7 @@ def spot_stores(
     stage1: list[str],
     stage2: list[str],
     videos: list[str],
-    spot: dict,
+    spot: SpotConfig,
     stride: int,
     device: str,
     log: Log,
@@ -76,7 +77,7 @@ def spot_stores(
     stage2_trained = bool(payload["losses"])
     if not stage2_trained:
         log("WARNING: stage 2 was not trained in this fold (no positive windows): no fusion")
-    K, L, P, kind = int(spot["K"]), int(spot["L"]), float(spot["P"]), spot["type"]
+    K, L, P, kind = spot.K, spot.L, spot.P, spot.type
     step1, step2, curves = [], [], []
     for video, s1_path, s2_path in zip(videos, stage1, stage2, strict=True):
         s1, s2 = open_store(s1_path), open_store(s2_path)
@@ -107,7 +108,7 @@ def spot_fold(
     stage1: list[str],
     stage2: list[str],
     test_videos: list[str],
-    spot: dict,
+    spot: SpotConfig,
     stride: int,
     device: str,
     step1_out: str,
@@ -127,14 +128,14 @@ def spot_fold(
 
 
 def classical_fold(
-    stage1: list[str], test_videos: list[str], spot: dict, out: str, log: Log
+    stage1: list[str], test_videos: list[str], spot: SpotConfig, out: str, log: Log
 ) -> pd.DataFrame:
     """Reference without training: flow magnitude in the ROIs, the same peak rule as step 1."""
     from tsmsnet.preprocess.stores import open_store
     from tsmsnet.spotting.classical import flow_magnitude_curve
     from tsmsnet.spotting.proposals import find_proposals
 
-    K, P, kind = int(spot["K"]), float(spot["P"]), spot["type"]
+    K, P, kind = spot.K, spot.P, spot.type
     rows = []
     for video, path in zip(test_videos, stage1, strict=True):
         store = open_store(path)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +15,9 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from tsmsnet.atomic import atomic_csv, atomic_dir, atomic_write
 from tsmsnet.errors import ConfigError
+from tsmsnet.runlog import Log, quiet
 from tsmsnet.synthetic import motion
 from tsmsnet.synthetic.face import Face, make_face
 from tsmsnet.synthetic.plan import (
@@ -51,12 +51,7 @@ ROW_COLUMNS = [
     "apex",
     "offset",
 ]
-CASME2_WORKBOOK = "CAS(ME)^2code_final.xlsx"
-SAMM_WORKBOOK = "SAMM_LongVideos_V3_Release.xlsx"
-GROUND_TRUTH_CSV = "ground_truth.csv"
 LOG_EVERY_FRAMES = 1000
-
-Log = Callable[[str], object]
 
 
 @dataclass(frozen=True)
@@ -83,10 +78,6 @@ class VideoScript:
     noise_sigma: float
     flicker: float
     noise_seed: np.random.SeedSequence
-
-
-def _quiet(_: str) -> None:
-    return None
 
 
 def _uniform(rng: np.random.Generator, bounds) -> float:
@@ -270,7 +261,7 @@ def plan_video(
     seed: int,
     fps: float,
     face_size: int,
-    log: Log = _quiet,
+    log: Log = quiet,
 ) -> VideoScript:
     """Decide one video's expressions and distractors (no pixels yet)."""
     vplan = video_plan(subject_index, video_index, preset["layout"])
@@ -320,16 +311,12 @@ def plan_video(
 def write_video(script: VideoScript, face: Face, data_root: Path, log: Log) -> Path:
     """Render and write the frames aside, then rename the folder into place."""
     final = data_root / script.plan.folder
-    temp = final.with_name(f".tmp-{final.name}")
-    if temp.exists():
-        shutil.rmtree(temp)
-    temp.mkdir(parents=True)
     rng = np.random.default_rng(script.noise_seed)
     params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
     frames = motion.render_frames(
         face.image, script.layers, script.head, script.noise_sigma, script.flicker, rng
     )
-    try:
+    with atomic_dir(final) as temp:
         for number, frame in enumerate(frames, start=1):
             ok, buf = cv2.imencode(".jpg", frame, params)
             if not ok:
@@ -337,12 +324,6 @@ def write_video(script: VideoScript, face: Face, data_root: Path, log: Log) -> P
             (temp / script.plan.frame_file(number)).write_bytes(buf.tobytes())
             if number % LOG_EVERY_FRAMES == 0:
                 log(f"{script.plan.video}: {number}/{script.n_frames} frames written")
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    if final.exists():
-        shutil.rmtree(final)
-    temp.rename(final)
     log(f"{script.plan.video}: {script.n_frames} frames written to {final}")
     return final
 
@@ -373,7 +354,7 @@ def generate_subject(
     seed: int,
     fps: float,
     face_size: int = 128,
-    log: Log = _quiet,
+    log: Log = quiet,
 ) -> pd.DataFrame:
     """Write subject i's videos under data_root in the preset's layout; return its ground truth.
 
@@ -395,27 +376,21 @@ def generate_subject(
     return pd.DataFrame(rows, columns=ROW_COLUMNS)
 
 
-def write_ground_truth(data_root: str | Path, rows_df: pd.DataFrame, layout: str) -> Path:
-    """The annotation workbook in the real layout, plus a plain ground_truth.csv beside it."""
+def write_ground_truth(
+    rows_df: pd.DataFrame, layout: str, workbook_out: str | Path, csv_out: str | Path
+) -> Path:
+    """The annotation workbook in the real layout, plus a plain ground-truth CSV.
+
+    `workbook_out` is where the layout's reader looks (tsmsnet.datasets.annotation_files).
+    """
     from tsmsnet.datasets.workbooks import write_casme2_workbook, write_samm_workbook
 
-    root = Path(data_root)
-    root.mkdir(parents=True, exist_ok=True)
     rows = rows_df.sort_values(["video", "onset"], kind="stable").reset_index(drop=True)
     if layout_name(layout) == CASME2:
-        path = root / CASME2_WORKBOOK
         last = max((int(s[1:]) - CASME2_FIRST_SUBJECT for s in rows["subject"]), default=-1)
         folders = [subject_plan(i, CASME2).subject for i in range(last + 1)]
-        write_casme2_workbook(path, rows, folders)
+        atomic_write(workbook_out, lambda tmp: write_casme2_workbook(tmp, rows, folders))
     else:
-        path = root / SAMM_WORKBOOK
-        write_samm_workbook(path, rows)
-    rows[["video", "type", "onset", "apex", "offset"]].to_csv(root / GROUND_TRUTH_CSV, index=False)
-    return path
-
-
-def write_annotation_workbook(data_root: str | Path, rows_list, preset_cfg: dict) -> Path:
-    """docs/contracts.md's name: the subjects' rows concatenated, in the preset's layout."""
-    frames = [r for r in rows_list if len(r)]
-    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ROW_COLUMNS)
-    return write_ground_truth(data_root, rows, preset_cfg["layout"])
+        atomic_write(workbook_out, lambda tmp: write_samm_workbook(tmp, rows))
+    atomic_csv(rows[["video", "type", "onset", "apex", "offset"]], csv_out)
+    return Path(workbook_out)

@@ -1,1 +1,1 @@
-"""Training of both stages: labels, lazy zarr datasets, seeded loops, checkpoints, LOSO folds."""
+"""Training of both stages: labels, lazy zarr datasets, seeded loops, checkpoints."""

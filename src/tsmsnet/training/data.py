@@ -17,16 +17,7 @@ from torch.utils.data import Dataset, Sampler
 
 from tsmsnet.errors import InputError
 from tsmsnet.models.interval import normalise_clips
-
-
-def open_store(source) -> zarr.Array:
-    """A zarr array opened read-only from a path, or the array itself."""
-    if isinstance(source, zarr.Array):
-        return source
-    try:
-        return zarr.open_array(str(source), mode="r")
-    except Exception as exc:  # zarr raises several types for a missing/damaged store
-        raise InputError(f"cannot open feature store {source}: {exc}") from exc
+from tsmsnet.preprocess.stores import open_store
 
 
 class StoreReader:

@@ -17,10 +17,11 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from tsmsnet.atomic import atomic_write
 from tsmsnet.errors import ConfigError, InputError
 from tsmsnet.models.apex import ApexNet, ApexNetConfig
 from tsmsnet.models.interval import IntervalNet, IntervalNetConfig
-from tsmsnet.steps.files import atomic_write
+from tsmsnet.runlog import Log
 from tsmsnet.training.data import (
     ApexSamples,
     BlockShuffleBatchSampler,
@@ -38,7 +39,6 @@ from tsmsnet.training.seeding import seed_everything
 
 # A training item: (feature store path or array, [(onset, offset), ...] in store-index space).
 TrainItem = tuple[object, Sequence[tuple[int, int]]]
-Log = Callable[[str], None]
 Progress = Callable[[int, int], None]
 
 MODELS = {"ApexNet": (ApexNet, ApexNetConfig), "IntervalNet": (IntervalNet, IntervalNetConfig)}
@@ -259,20 +259,21 @@ def windows_per_pass(train_cfg: dict, L: int) -> int:
     return max(1, int(train_cfg["clips_per_pass"]) // int(L))
 
 
-def save_checkpoint(
-    path, model: nn.Module, net_cfg, train_cfg: dict, losses: Sequence[float], extra: dict
-) -> None:
-    """Write weights plus everything needed to rebuild and audit the model (atomic rename)."""
+def save_checkpoint(path, model: nn.Module, net_cfg, losses: Sequence[float], record: dict) -> None:
+    """Write weights plus everything needed to rebuild and audit the model (atomic rename).
+
+    `record` is what the fold was trained with (tsmsnet.steps.train: fold, spotting config,
+    training settings under `train`, seed, fps, preprocessing).
+    """
     name = type(model).__name__
     if name not in MODELS:
         raise ConfigError(f"cannot checkpoint a {name}; known: {', '.join(MODELS)}")
     payload = {
-        "format": 1,
+        "format": 2,
         "model": name,
         "net_cfg": asdict(net_cfg),
-        "train_cfg": dict(train_cfg),
         "losses": [float(v) for v in losses],
-        "extra": dict(extra),
+        "extra": dict(record),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
     atomic_write(path, lambda tmp: torch.save(payload, tmp))
