@@ -83,7 +83,8 @@ def _fit(
 
     micro_batch: samples per forward/backward pass; a larger batch is split into passes whose
     gradients add up to the batch's mean-loss gradient (one optimiser step per batch), so peak
-    memory follows the pass, not the batch. None: the whole batch in one pass.
+    memory follows the pass, not the batch. None: the whole batch in one pass. A batch's x is
+    a tensor or anything sliced into one (data.WindowBatch reads each pass on demand).
     """
     losses = []
     for epoch in range(1, epochs + 1):
@@ -234,11 +235,12 @@ def train_interval(
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     group = None if group_batches is None else group_batches * batch
+    windows = dataset.lazy()  # batches read one pass at a time: memory follows the pass
 
     def epoch_batches(_epoch: int) -> DataLoader:
         chosen = balanced_indices(flat, rng)
         sampler = BlockShuffleBatchSampler(dataset.blocks(chosen), batch, gen, group)
-        return _loader(dataset, sampler, device)
+        return _loader(windows, sampler, device)
 
     losses = _fit(
         model,
