@@ -236,6 +236,27 @@ def test_lazy_window_batches_read_each_pass_bit_for_bit(tmp_path):
         lazy[0]
 
 
+def test_block_cache_size_bounds_memory_never_results(cfg, apex_items):
+    """config `cache_mb` (the decoded-block cache that bounds memory) is read by training and
+    leaves the weights bit-identical, however small."""
+    net_cfg = ApexNetConfig.from_cfg(cfg)
+    train_cfg = tiny(cfg["apex_net"], epochs=2, batch_size=32)
+    m1, l1 = train_apex(apex_items, net_cfg, train_cfg, 7, "cpu", quiet, K=K)
+    small = tiny(train_cfg, cache_mb=0.01)  # less than one block: every read decodes
+    m2, l2 = train_apex(apex_items, net_cfg, small, 7, "cpu", quiet, K=K)
+    assert same_weights(m1, m2) and l1 == l2
+    with pytest.raises(KeyError, match="cache_mb"):
+        train_apex(
+            apex_items,
+            net_cfg,
+            {k: v for k, v in train_cfg.items() if k != "cache_mb"},
+            7,
+            "cpu",
+            quiet,
+            K=K,
+        )
+
+
 def test_micro_batches_add_up_to_the_whole_batch_gradient():
     """Split passes (memory bound) take the same optimiser steps as one pass (no BatchNorm)."""
     from tsmsnet.training.train import _fit
