@@ -275,6 +275,44 @@ def test_batched_fetch_equals_one_sample_at_a_time(tmp_path):
         assert x.dtype == torch.float32 and y.dtype == one[0][1].dtype
 
 
+def test_lazy_window_batches_read_each_pass_bit_for_bit(tmp_path):
+    """The training loop's batches are read a pass at a time (memory bound for long L); every
+    slice is what the whole batch holds there."""
+    a = make_store(tmp_path / "a.zarr", 21, 0, K, chunk=8)
+    b = make_store(tmp_path / "b.zarr", 10, 1, K, chunk=4)
+    starts = [np.arange(0, 16), np.arange(0, 5)]
+    win = WindowSamples([a, b], starts, [np.arange(16) % 2, np.ones(5)], L=6, cache_mb=0.05)
+    batch = [19, 2, 15, 16, 6, 20, 0]
+    x, y = win.__getitems__(batch)
+    lazy, ly = win.lazy().__getitems__(batch)
+    assert len(lazy) == len(batch) and torch.equal(ly, y)
+    assert torch.equal(torch.cat([lazy[lo : lo + 3] for lo in range(0, len(batch), 3)]), x)
+    assert torch.equal(lazy[0 : len(batch)], x)
+    with pytest.raises(TypeError):
+        lazy[0]
+
+
+def test_block_cache_size_bounds_memory_never_results(cfg, apex_items):
+    """config `cache_mb` (the decoded-block cache that bounds memory) is read by training and
+    leaves the weights bit-identical, however small."""
+    net_cfg = ApexNetConfig.from_cfg(cfg)
+    train_cfg = tiny(cfg["apex_net"], epochs=2, batch_size=32)
+    m1, l1 = train_apex(apex_items, net_cfg, train_cfg, 7, "cpu", quiet, K=K)
+    small = tiny(train_cfg, cache_mb=0.01)  # less than one block: every read decodes
+    m2, l2 = train_apex(apex_items, net_cfg, small, 7, "cpu", quiet, K=K)
+    assert same_weights(m1, m2) and l1 == l2
+    with pytest.raises(KeyError, match="cache_mb"):
+        train_apex(
+            apex_items,
+            net_cfg,
+            {k: v for k, v in train_cfg.items() if k != "cache_mb"},
+            7,
+            "cpu",
+            quiet,
+            K=K,
+        )
+
+
 def test_micro_batches_add_up_to_the_whole_batch_gradient():
     """Split passes (memory bound) take the same optimiser steps as one pass (no BatchNorm)."""
     from tsmsnet.training.train import _fit

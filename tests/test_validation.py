@@ -196,8 +196,19 @@ def test_unknown_spotting_config_named_by_a_dataset(cfg):
             lambda c: c["synthetic"]["presets"]["default"].update(train={"apex_net": {"batch": 8}}),
             "unknown config key(s) synthetic.presets.default.train.apex_net.batch",
         ),
+        (
+            lambda c: c["interval_net"].update(cache_mb=0),
+            "config interval_net.cache_mb: 0 is less than or equal to the minimum of 0",
+        ),
     ],
-    ids=["unknown-nested-key", "out-of-range", "wrong-type", "unknown-choice", "override-typo"],
+    ids=[
+        "unknown-nested-key",
+        "out-of-range",
+        "wrong-type",
+        "unknown-choice",
+        "override-typo",
+        "cache-not-positive",
+    ],
 )
 def test_schema_errors_name_the_key(cfg, edit, message):
     check_config(cfg, SCHEMA)

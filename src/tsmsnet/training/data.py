@@ -189,11 +189,60 @@ class WindowSamples(_BlockedDataset):
         x = normalise_clips(self.reader.read(k, s, s + self.L))
         return torch.from_numpy(x), torch.tensor(self._flat[i])
 
+    def windows(self, indices: np.ndarray) -> torch.Tensor:
+        """Windows `indices` read and normalised: (n, L, 3, H, W) float32."""
+        idx = np.asarray(indices, dtype=np.int64)
+        x = normalise_clips(self.reader.gather(self.store_of[idx], self.pos_of[idx], self.L))
+        return torch.from_numpy(x)
+
     def __getitems__(self, indices: Sequence[int]):
         """A whole batch in one pass, (B, L, 3, H, W) and (B,) (see ApexSamples)."""
         idx = np.asarray(indices, dtype=np.int64)
-        x = normalise_clips(self.reader.gather(self.store_of[idx], self.pos_of[idx], self.L))
-        return torch.from_numpy(x), torch.from_numpy(self._flat[idx])
+        return self.windows(idx), torch.from_numpy(self._flat[idx])
+
+    def lazy(self) -> Dataset:
+        """This dataset with batches read a forward pass at a time (see WindowBatch)."""
+        return _LazyWindows(self)
+
+
+class WindowBatch:
+    """One batch of windows, read only as it is sliced: `batch[lo:hi]` is the tensor
+    WindowSamples.__getitems__ would give for those windows, bit for bit.
+
+    Neighbouring windows share all but one clip, so a materialised batch holds each clip up
+    to L times: at L=114 a batch of 128 windows is 294 MB as float32, plus the normalisation's
+    temporaries. Sliced per forward pass (interval_net.clips_per_pass), memory follows the
+    pass, whatever L and the batch size.
+    """
+
+    def __init__(self, samples: WindowSamples, indices: np.ndarray):
+        self.samples = samples
+        self.indices = np.asarray(indices, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, key: slice) -> torch.Tensor:
+        if not isinstance(key, slice):
+            raise TypeError("a WindowBatch is read in slices, e.g. batch[lo:hi]")
+        return self.samples.windows(self.indices[key])
+
+
+class _LazyWindows(Dataset):
+    """WindowSamples whose batches are WindowBatch views (for the training loop)."""
+
+    def __init__(self, samples: WindowSamples):
+        self.samples = samples
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int):
+        return self.samples[i]
+
+    def __getitems__(self, indices: Sequence[int]):
+        idx = np.asarray(indices, dtype=np.int64)
+        return WindowBatch(self.samples, idx), torch.from_numpy(self.samples._flat[idx])
 
 
 class BlockShuffleBatchSampler(Sampler[list[int]]):

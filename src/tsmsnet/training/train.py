@@ -83,7 +83,8 @@ def _fit(
 
     micro_batch: samples per forward/backward pass; a larger batch is split into passes whose
     gradients add up to the batch's mean-loss gradient (one optimiser step per batch), so peak
-    memory follows the pass, not the batch. None: the whole batch in one pass.
+    memory follows the pass, not the batch. None: the whole batch in one pass. A batch's x is
+    a tensor or anything sliced into one (data.WindowBatch reads each pass on demand).
     """
     losses = []
     for epoch in range(1, epochs + 1):
@@ -137,11 +138,11 @@ def train_apex(
     *,
     K: int,
     group_batches: int | None = 8,
-    cache_mb: float = 256.0,
 ) -> tuple[ApexNet, list[float]]:
     """Train stage 1 (MSE on overlap targets) on the training videos' stage-1 stores.
 
-    train_cfg: config.yaml `apex_net` (epochs, batch_size, lr, betas, weight_decay).
+    train_cfg: config.yaml `apex_net` (epochs, batch_size, lr, betas, weight_decay, cache_mb:
+    the stores' decoded-block cache, which bounds memory for any number of training videos).
     K: the frame skip the stores were built with (checked against their `step` attr).
     group_batches: shuffle groups of this many batches of neighbouring blocks (None: full
     shuffle); bounds memory and keeps reads local. progress(epoch, epochs) after each epoch.
@@ -154,7 +155,7 @@ def train_apex(
     stores = [s for s, _ in train_items]
     lengths = [int(open_store(s).shape[0]) for s in stores]
     labels = [apex_labels(n, K, iv) for n, (_, iv) in zip(lengths, train_items, strict=True)]
-    dataset = ApexSamples(stores, labels, cache_mb=cache_mb)
+    dataset = ApexSamples(stores, labels, cache_mb=float(train_cfg["cache_mb"]))
     if len(dataset) == 0:
         raise InputError("train_apex: the training stores hold no samples")
     n_pos = int(sum(y.sum() for y in labels))
@@ -190,16 +191,15 @@ def train_interval(
     *,
     clip_stride: int,
     group_batches: int | None = 8,
-    cache_mb: float = 256.0,
 ) -> tuple[IntervalNet, list[float]]:
     """Train stage 2 (cross-entropy) on balanced windows of L clips of the stage-2 stores.
 
     train_cfg: config.yaml `interval_net` (epochs, batch_size, lr, betas, weight_decay,
     positive_cover, clips_per_pass: at most this many clips go through the per-clip CNN in one
-    pass, so memory stays bounded for any L and batch size). clip_stride: frames between
-    clips (`preprocess.stage2_stride`, checked against the stores' `step` attr). The negatives
-    are re-drawn every epoch from a seeded generator, so over the epochs the model sees more
-    of them than one fixed draw would give.
+    pass, so memory stays bounded for any L and batch size; cache_mb as in train_apex).
+    clip_stride: frames between clips (`preprocess.stage2_stride`, checked against the
+    stores' `step` attr). The negatives are re-drawn every epoch from a seeded generator, so
+    over the epochs the model sees more of them than one fixed draw would give.
     """
     device = _device(device)
     if not train_items:
@@ -215,7 +215,7 @@ def train_interval(
         window_labels(n, L, clip_stride, iv, cover)
         for n, (_, iv) in zip(lengths, train_items, strict=True)
     ]
-    dataset = WindowSamples(stores, starts, labels, L, cache_mb=cache_mb)
+    dataset = WindowSamples(stores, starts, labels, L, cache_mb=float(train_cfg["cache_mb"]))
     flat = dataset.flat_labels()
     n_pos = int(flat.sum())
     log(f"stage 2: {len(stores)} videos, {len(flat)} windows of {L} clips, {n_pos} positive")
@@ -234,11 +234,12 @@ def train_interval(
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     group = None if group_batches is None else group_batches * batch
+    windows = dataset.lazy()  # batches read one pass at a time: memory follows the pass
 
     def epoch_batches(_epoch: int) -> DataLoader:
         chosen = balanced_indices(flat, rng)
         sampler = BlockShuffleBatchSampler(dataset.blocks(chosen), batch, gen, group)
-        return _loader(dataset, sampler, device)
+        return _loader(windows, sampler, device)
 
     losses = _fit(
         model,
