@@ -151,3 +151,43 @@ def test_fps_mismatch_is_one_line_and_exit_2(fold, tmp_path):
     proc = tsmsnet("spot", row["source"], "--models", str(tmp_path), "--out", str(tmp_path / "o"))
     assert proc.returncode == 2 and "apex.pt does not exist" in proc.stderr
     assert not (tmp_path / "o" / "intervals.csv").exists()
+
+
+def test_installed_package_spots_a_frames_folder_without_the_checkout(fold, tmp_path):
+    """`pip install .` (not editable) into a fresh venv, then `tsmsnet spot` from a folder that
+    holds no config.yaml: everything comes from the checkpoints and the arguments."""
+    import venv
+
+    res, row, configs, models = fold
+    import shutil
+
+    repo = Path(__file__).resolve().parents[1]
+    package = tmp_path / "package"  # a copy: the build writes into the tree it builds
+    for name in ("pyproject.toml", "README.md"):
+        package.mkdir(exist_ok=True)
+        shutil.copy(repo / name, package / name)
+    shutil.copytree(repo / "src", package / "src", ignore=shutil.ignore_patterns("*.egg-info"))
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
+         "--no-build-isolation", "--no-cache-dir", "-q", str(package)],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stderr
+    where = subprocess.run(
+        [str(python), "-c", "import tsmsnet; print(tsmsnet.__file__)"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert where.stdout.strip().startswith(str(env_dir)), where
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [str(env_dir / "bin" / "tsmsnet"), "spot", row["source"], *model_args(models),
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    got = pd.read_csv(out / "intervals.csv")
+    assert list(got.columns) == COLUMNS and set(got["video"].astype(str)) == {row["video"]}
+    assert (out / "scores.png").is_file()

@@ -71,3 +71,17 @@ def test_json_round_trip(tmp_path):
     assert back.frame_index == 3 and back.box == (10, 20, 110, 130)
     assert back.frame_shape == (240, 320)
     np.testing.assert_array_equal(back.points, pts)
+
+
+def test_landmark_model_is_the_pinned_one():
+    """resources/landmark_model.sha256 pins the 68-point model face-recognition-models ships:
+    another model would move every landmark, face box and feature."""
+    import hashlib
+
+    from tsmsnet.preprocess.landmarks import _predictor_path
+
+    pinned = Path(__file__).resolve().parents[1] / "resources" / "landmark_model.sha256"
+    digest, name = pinned.read_text().split()
+    path = _predictor_path()
+    assert path.name == name
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest

@@ -27,8 +27,3 @@ def flow_magnitude_curve(samples, block: int = 1024) -> np.ndarray:
         magnitude = np.sqrt(chunk[:, 0] ** 2 + chunk[:, 1] ** 2)
         curve[start : start + len(chunk)] = magnitude.reshape(len(chunk), -1).mean(axis=1)
     return curve
-
-
-def score_curve(stage1_store, block: int = 1024) -> np.ndarray:
-    """The contract's name for the classical curve of one video's stage-1 store."""
-    return flow_magnitude_curve(stage1_store, block=block)
