@@ -60,7 +60,7 @@ def _quiet(_: str) -> None:
 
 def job_faces(a: dict) -> dict:
     """The faces step: every frame decoded once, cropped, resized, into a uint8 store."""
-    from tsmsnet.bench.video import video_landmarks
+    from benchmarks.fixtures.video import video_landmarks
     from tsmsnet.steps.preprocess import faces
 
     json_path = Path(a["out"]).with_suffix(".landmarks.json")
@@ -103,7 +103,7 @@ def job_upstream(a: dict) -> dict:
     import cv2
     import numpy as np
 
-    from tsmsnet.bench.video import video_landmarks
+    from benchmarks.fixtures.video import video_landmarks
     from tsmsnet.preprocess.align import crop_resize, map_points
     from tsmsnet.preprocess.features import flow_to_sample
     from tsmsnet.preprocess.flow import make_flow
@@ -483,9 +483,9 @@ def memory_section(work: Path, video: Path, quick: bool, threads: int) -> dict:
 
 
 def dag_section(work: Path, quick: bool) -> dict:
+    from benchmarks.fixtures.dryrun import dry_run
+    from benchmarks.fixtures.layout import REAL_FRAMES, full_scale_layout
     from tests.workflow_helpers import make_project
-    from tsmsnet.bench.dryrun import dry_run
-    from tsmsnet.bench.layout import REAL_FRAMES, full_scale_layout
 
     out = {}
     for dataset, fewest in (("casme2", 40), ("samm_lv", 240)):
@@ -642,7 +642,7 @@ def main(argv=None) -> None:
     try:
         video = None
         if {"flow", "memory"} & set(sections):
-            from tsmsnet.bench.video import write_video
+            from benchmarks.fixtures.video import write_video
 
             n = 1750 if args.quick else 7000
             t0 = time.perf_counter()
