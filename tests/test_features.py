@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tsmsnet.bench.video import face_points_128
+from benchmarks.fixtures.video import face_points_128
 from tsmsnet.errors import ConfigError
 from tsmsnet.preprocess.features import flow_to_sample, flows_to_samples, motion_maps, strain
 from tsmsnet.preprocess.flow import flow_from_config, make_flow

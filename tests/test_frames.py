@@ -1,5 +1,6 @@
 """Frame folders and video files: numeric order, clean sequences, grey decoding, fingerprints."""
 
+import hashlib
 import os
 import time
 from pathlib import Path
@@ -7,10 +8,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tsmsnet.datasets.frames import (
+    _IMAGE_NAME,
     VIDEO_FIRST_FRAME,
     FrameSource,
+    _is_image,
     frames_signature,
     list_frames,
 )
@@ -192,6 +197,29 @@ def test_signature_changes_with_frames(tmp_path):
     write_frames(folder, ["img1.jpg", "img2.jpg", "img3.jpg"][2:])
     assert frames_signature(folder) != touched
     assert frames_signature(tmp_path / "absent") == "missing"
+
+
+def test_signature_bytes_are_pinned(tmp_path):
+    """The digest's input is fixed (sorted image names, size, mtime in ns): a change would
+    rerun every finished video of every user's dataset."""
+    folder = write_frames(tmp_path / "v", ["img2.jpg", "img10.JPG", "img1.png"])
+    (folder / "._img1.png").write_bytes(b"")
+    (folder / "notes.txt").write_text("x")
+    lines = []
+    for i, name in enumerate(sorted(["img2.jpg", "img10.JPG", "img1.png"])):
+        os.utime(folder / name, ns=(0, 1_700_000_000_123_456_789 + i))
+        size = (folder / name).stat().st_size
+        lines.append(f"{name}\0{size}\0{1_700_000_000_123_456_789 + i}\n")
+    assert frames_signature(folder) == hashlib.sha1("".join(lines).encode()).hexdigest()
+
+
+@given(
+    st.text(st.sampled_from("ab_.0123456789 \n\u0663\u00b2\u0130\u212aJPGEjpeg"), max_size=8),
+    st.sampled_from(["", ".jpg", ".JPG", ".Jpeg", ".png", ".bmp", ".jpe", ".jpgx", ".", ".tif"]),
+)
+def test_is_image_is_what_the_name_regex_matches(stem, suffix):
+    name = stem + suffix
+    assert _is_image(name) == (_IMAGE_NAME.fullmatch(name) is not None)
 
 
 def test_signature_of_video_file(tmp_path):

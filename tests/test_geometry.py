@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tsmsnet.bench.video import face_points_128
+from benchmarks.fixtures.video import face_points_128
 from tsmsnet.errors import InputError
 from tsmsnet.preprocess.align import crop_resize, map_points
 from tsmsnet.preprocess.geometry import FaceGeometry, eye_hexagons, nose_patch, roi_boxes

@@ -6,9 +6,9 @@ the right jobs per rule, and adding one subject reruns only its per-video jobs a
 
 import pytest
 
+from benchmarks.fixtures.dryrun import dry_run, mark_done
+from benchmarks.fixtures.layout import full_scale_layout
 from tests.workflow_helpers import make_project
-from tsmsnet.bench.dryrun import dry_run, mark_done
-from tsmsnet.bench.layout import full_scale_layout
 
 PER_VIDEO = ("landmarks", "faces", "stage1_features", "stage2_features")
 # dataset -> subjects, videos, spotting configs, zero-byte frames per video (the fewest the

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tsmsnet.bench.video import face_points_128
+from benchmarks.fixtures.video import face_points_128
 from tsmsnet.datasets.frames import FrameSource
 from tsmsnet.errors import InputError
 from tsmsnet.preprocess.align import crop_resize

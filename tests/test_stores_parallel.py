@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import zarr
 
-from tsmsnet.bench.video import face_points_128
+from benchmarks.fixtures.video import face_points_128
 from tsmsnet.config import DEFAULT_CONFIG, load_config
 from tsmsnet.preprocess import stores
 from tsmsnet.preprocess.features import flow_to_sample

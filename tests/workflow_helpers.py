@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from benchmarks.fixtures.dryrun import dry_run
 from tsmsnet.config import REPO_ROOT
 
 TINY = ("--configfile", "tests/configs/tiny.yaml")
@@ -60,20 +61,10 @@ def snakemake(project: Path, *args: str, check: bool = True) -> subprocess.Compl
     return proc
 
 
-_RULE = re.compile(r"^(?:local)?rule (\w+):$")
-_WILDCARDS = re.compile(r"^\s+wildcards: (.*)$")
-
-
 def scheduled(project: Path, *args: str) -> list[tuple[str, dict[str, str]]]:
-    """(rule, wildcards) of every job a dry run would execute."""
-    proc = snakemake(project, "-n", *args)
-    jobs: list[tuple[str, dict[str, str]]] = []
-    for line in (proc.stdout + proc.stderr).splitlines():
-        if m := _RULE.match(line.strip()):
-            jobs.append((m.group(1), {}))
-        elif (m := _WILDCARDS.match(line)) and jobs:
-            jobs[-1][1].update(dict(kv.split("=", 1) for kv in m.group(1).split(", ")))
-    return [(rule, wc) for rule, wc in jobs if rule != "all"]
+    """(rule, wildcards) of every job a dry run would execute, parsed as the benchmarks parse
+    it (benchmarks.fixtures.dryrun: one parser of `snakemake -n` for both)."""
+    return [(job.rule, job.wildcards) for job in dry_run(project, *args).jobs]
 
 
 def counts(jobs: list[tuple[str, dict[str, str]]]) -> Counter:

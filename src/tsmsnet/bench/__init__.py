@@ -1,1 +1,0 @@
-"""Benchmark helpers: full-scale dataset layouts and synthetic long videos (no real data)."""
