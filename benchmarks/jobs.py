@@ -28,10 +28,12 @@ def job_faces(a: dict) -> dict:
     return {"seconds": time.perf_counter() - t0, "items": len(os.listdir(a["frames"]))}
 
 
-def _flow(method: str, threads: int) -> dict:
+def _flow(method: str) -> dict:
+    """The flow settings a flow rule would get with `method` (tsmsnet.preprocess.flow)."""
+    from tsmsnet.preprocess.flow import flow_settings
+
     flow = project_config()["preprocess"]["flow"]
-    params = flow.get(method, flow["tvl1"] if method == "tvl1_torch" else {})
-    return {"method": method, "params": params}
+    return flow_settings({**flow, "method": method}, "auto")
 
 
 def job_features(a: dict) -> dict:
@@ -46,7 +48,7 @@ def job_features(a: dict) -> dict:
         a["out"],
         a["kind"],
         a["step"],
-        _flow(a["method"], a["threads"]),
+        _flow(a["method"]),
         project_config()["preprocess"]["features"],
         CHUNK,
         a["threads"],

@@ -27,6 +27,21 @@ print(json.dumps({"status": os.waitstatus_to_exitcode(status), "maxrss_kb": usag
 """
 
 
+def run_measured(script: Path, args: list[str], env: dict[str, str]) -> dict:
+    """`python script *args` in a fresh process behind the launcher; the job's result (its
+    second-to-last stdout line, JSON) plus its peak RSS (MB) and CPU seconds."""
+    cmd = [sys.executable, "-S", "-c", _LAUNCHER, sys.executable, str(script), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    lines = proc.stdout.strip().splitlines()
+    usage = json.loads(lines[-1]) if lines else {"status": proc.returncode}
+    if proc.returncode != 0 or usage["status"] != 0:
+        raise RuntimeError(f"{script.name} {args} failed:\n{proc.stdout}\n{proc.stderr}")
+    result = json.loads(lines[-2])
+    result["rss_mb"] = usage["maxrss_kb"] / 1024
+    result["cpu_s"] = usage["cpu_s"]
+    return result
+
+
 @dataclass(frozen=True)
 class Launcher:
     """Starts jobs; with `wait_load` (--wait-load X) each waits first for a quieter machine."""
@@ -53,14 +68,6 @@ class Launcher:
         if plain_malloc:
             for name in project_config()["malloc"]:
                 env.pop(name, None)
-        cmd = [sys.executable, "-S", "-c", _LAUNCHER, sys.executable, str(RUN), "job", job]
-        proc = subprocess.run([*cmd, json.dumps(args)], capture_output=True, text=True, env=env)
-        lines = proc.stdout.strip().splitlines()
-        usage = json.loads(lines[-1]) if lines else {"status": proc.returncode}
-        if proc.returncode != 0 or usage["status"] != 0:
-            raise RuntimeError(f"job {job} {args} failed:\n{proc.stdout}\n{proc.stderr}")
-        result = json.loads(lines[-2])
-        result["rss_mb"] = usage["maxrss_kb"] / 1024
-        result["cpu_s"] = usage["cpu_s"]
+        result = run_measured(RUN, ["job", job, json.dumps(args)], env)
         result["rate"] = result["items"] / result["seconds"]
         return result

@@ -16,9 +16,9 @@ Self-contained on purpose: benchmarks/run.py is being split, nothing here import
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +26,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO))
+
+from benchmarks.launcher import run_measured  # noqa: E402 (after the path)
 
 FRAMES = 1600  # frames per video, as in the issue's SAMM-LV copy
 VIDEOS_PER_SUBJECT = 3
@@ -77,6 +80,7 @@ def _items(stores: list[str], length: int, every: int) -> list:
 
 def job(a: dict) -> dict:
     """One training run: stage 'apex' or 'interval' on the given stores."""
+    from tsmsnet.config import spot_config
     from tsmsnet.models.apex import ApexNetConfig
     from tsmsnet.models.interval import IntervalNetConfig
     from tsmsnet.training.device import set_threads
@@ -94,27 +98,17 @@ def job(a: dict) -> dict:
         items = _items(a["stores"], 60, 400)
         train_apex(items, net, train, 0, "cpu", lines.append, K=int(spot["K"]))
     else:
-        spot = dict(cfg["configs"][a["config"]])
-        spot["L"] = int(a.get("L", spot["L"]))
+        spot = spot_config(cfg, a["config"])
+        spot = dataclasses.replace(spot, L=int(a.get("L", spot.L)))
         train = {**cfg["interval_net"], "epochs": 1}
-        net = IntervalNetConfig.from_sections(spot, cfg["preprocess"]["features"])
+        net = IntervalNetConfig.from_spot(spot, cfg["preprocess"]["features"])
         # Long enough that windows of L clips are positive (half of stride*L+1 frames covered).
-        length = int(0.5 * (STRIDE * spot["L"] + 1)) + 60
+        length = int(0.5 * (STRIDE * spot.L + 1)) + 60
         items = _items(a["stores"], length, 2 * length + 200)
         train_interval(items, net, train, 0, "cpu", lines.append, clip_stride=STRIDE)
     seconds = time.perf_counter() - t0
     samples = int(lines[-1].split("(")[1].split()[0])  # "epoch 1/1 loss x (N samples, ...)"
     return {"seconds": seconds, "samples": samples}
-
-
-# A small launcher between us and each job: Linux keeps a process's peak RSS across fork and
-# exec, so a job forked straight from this process would report at least our own.
-_LAUNCHER = """
-import json, os, sys
-pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ)
-_, status, usage = os.wait4(pid, 0)
-print(json.dumps({"status": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss}))
-"""
 
 
 def run_job(**args) -> dict:
@@ -123,15 +117,7 @@ def run_job(**args) -> dict:
     for name, value in _cfg()["malloc"].items():
         env.setdefault(name, str(value))  # as the workflow's jobs get them
     env["PYTHONPATH"] = str(REPO / "src")
-    cmd = [sys.executable, "-S", "-c", _LAUNCHER, sys.executable, __file__, "job"]
-    proc = subprocess.run([*cmd, json.dumps(args)], capture_output=True, text=True, env=env)
-    lines = proc.stdout.strip().splitlines()
-    usage = json.loads(lines[-1]) if lines else {"status": proc.returncode}
-    if proc.returncode != 0 or usage["status"] != 0:
-        raise RuntimeError(f"job {args} failed:\n{proc.stdout}\n{proc.stderr}")
-    result = json.loads(lines[-2])
-    result["rss_mb"] = usage["maxrss_kb"] / 1024
-    return result
+    return run_measured(Path(__file__), ["job", json.dumps(args)], env)
 
 
 # ---- data ------------------------------------------------------------------------------------
