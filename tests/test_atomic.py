@@ -20,13 +20,10 @@ import pandas as pd
 import pytest
 
 from tsmsnet.atomic import TEMP_MARK, atomic_text, remove_stale_temps, temp_path, written_aside
+from tsmsnet.runlog import quiet
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = 7
-
-
-def _quiet(_: str) -> None:
-    return None
 
 
 def evaluation_logs(root: Path) -> list[Path]:
@@ -63,7 +60,7 @@ def evaluation_logs(root: Path) -> list[Path]:
         labels=[("c_micro", "A"), ("c_micro", "B")],
         config_types={"c_micro": "micro"},
         outputs={f.name: str(getattr(out, f.name)) for f in fields(LogPaths)},
-        log=_quiet,
+        log=quiet,
     )
     return list(astuple(out))
 
@@ -95,7 +92,7 @@ def synthetic_workbook(root: Path) -> list[Path]:
     )
     rows.to_csv(root / "s15.csv", index=False)
     book, csv = root / "data" / "book.xlsx", root / "data" / "ground_truth.csv"
-    step([str(root / "s15.csv")], "casme2", str(book), str(csv), log=_quiet)
+    step([str(root / "s15.csv")], "casme2", str(book), str(csv), log=quiet)
     return [book, csv]
 
 
@@ -115,7 +112,7 @@ def synthetic_frames(root: Path) -> list[Path]:
         seed=SEED,
         face_size=128,
         truth_out=str(root / "s15.csv"),
-        log=_quiet,
+        log=quiet,
     )
     return [*sorted((root / "data" / "rawpic" / "s15").iterdir()), root / "s15.csv"]
 
