@@ -159,6 +159,21 @@ def test_other_frames_dir_and_video_files(tmp_path, dcfg):
     assert "ignored 1 entries that are not video folders: ['Thumbs.db']" in log
 
 
+def test_cropped_release_preferred_and_logged(tmp_path, dcfg):
+    """A copy with both releases: the cropped one (upstream's frames) is read, and the log says
+    so; the raw one alone is still found."""
+    root = make_dataset(tmp_path / "both", frames_dir="rawpic")
+    make_dataset(root, frames_dir="longVideoFaceCropped")
+    videos, _, log = read(root, dcfg)
+    assert {Path(s).parts[-3] for s in videos["source"]} == {"longVideoFaceCropped"}
+    cropped = root.resolve() / "longVideoFaceCropped"
+    assert f"frames from {cropped} (also present, not used: rawpic)" in log
+    assert list(discover_casme2(root, dcfg)["source"]) == list(videos["source"])
+    videos, _, log = read(make_dataset(tmp_path / "raw"), dcfg)
+    assert {Path(s).parts[-3] for s in videos["source"]} == {"rawpic"}
+    assert "not used" not in log
+
+
 def test_discover_needs_no_workbook(tmp_path, dcfg):
     root = make_dataset(tmp_path)
     (root / WORKBOOK).unlink()
@@ -184,7 +199,7 @@ def test_missing_data_root_and_frames_dir(tmp_path, dcfg):
         read_dataset("casme2", tmp_path / "nope", dcfg)
     with pytest.raises(InputError, match="data_root is empty"):
         discover_videos("casme2", "", dcfg)
-    with pytest.raises(InputError, match="rawpic, longVideoFaceCropped, rawvideo"):
+    with pytest.raises(InputError, match="longVideoFaceCropped, rawpic, rawvideo"):
         discover_videos("casme2", tmp_path, dcfg)
 
 

@@ -53,7 +53,8 @@ def annotation_files(data_root, cfg: dict, present: bool = True) -> list[Path]:
 
 
 def frames_root(root: Path, cfg: dict) -> Path:
-    """The first of cfg['frames_dirs'] present in the data root (releases name it differently)."""
+    """The first of cfg['frames_dirs'] present in the data root (releases name it differently;
+    a copy may hold both the cropped and the raw release)."""
     for name in cfg["frames_dirs"]:
         if (root / name).is_dir():
             return root / name
@@ -63,9 +64,9 @@ def frames_root(root: Path, cfg: dict) -> Path:
     )
 
 
-def _scan(root: Path, cfg: dict) -> tuple[list[dict], list[str]]:
-    """Video rows from folder names only, and the entries that are not videos."""
-    base = frames_root(root, cfg)
+def _scan(base: Path) -> tuple[list[dict], list[str]]:
+    """Video rows of the frames folder `base` from folder names only, and the entries that are
+    not videos."""
     rows, skipped = [], []
     for subject_dir in sorted(base.iterdir()):
         if not (subject_dir.is_dir() and SUBJECT_DIR.match(subject_dir.name)):
@@ -84,7 +85,7 @@ def _scan(root: Path, cfg: dict) -> tuple[list[dict], list[str]]:
 
 def discover_casme2(data_root, cfg: dict) -> pd.DataFrame:
     """DataFrame[subject, video, source] from folder names only (no frames, no workbook)."""
-    rows, _ = _scan(data_root_path(data_root, NAME), cfg)
+    rows, _ = _scan(frames_root(data_root_path(data_root, NAME), cfg))
     return discovered_frame(rows)
 
 
@@ -220,7 +221,13 @@ def read_casme2(data_root, cfg: dict, log=print) -> tuple[pd.DataFrame, pd.DataF
     """(videos, annotations) tables (datasets.table) from the frames and the workbook."""
     log = as_log(log)
     root = data_root_path(data_root, NAME)
-    found, skipped = _scan(root, cfg)
+    base = frames_root(root, cfg)
+    unused = [n for n in cfg["frames_dirs"] if n != base.name and (root / n).is_dir()]
+    log(
+        f"{NAME}: frames from {base}"
+        + (f" (also present, not used: {', '.join(unused)})" if unused else "")
+    )
+    found, skipped = _scan(base)
     if skipped:
         log(f"{NAME}: ignored {len(skipped)} entries that are not video folders: {skipped}")
     discovered = discovered_frame(found)
