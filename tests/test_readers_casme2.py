@@ -95,6 +95,9 @@ def test_reads_ids_frames_and_quirks(tmp_path, dcfg):
         ["s16_0502", "micro", 1, 2, 3],
     ]
     assert annotations["onset"].dtype == "int64"
+    # No training substitution in CAS(ME)^2: rows train on the interval they are scored on.
+    assert annotations["train_onset"].equals(annotations["onset"])
+    assert annotations["train_offset"].equals(annotations["offset"])
     assert "skipped 1 row(s) without a subject index" in log
     assert "1 row(s) with fractional frames rounded down: [2]" in log
     assert "1 row(s) with offset 0 (unknown), offset set to the apex" in log

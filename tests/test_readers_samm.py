@@ -7,11 +7,18 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+import zarr
 
-from tsmsnet.datasets import discover_videos, read_dataset
+from tsmsnet.datasets import discover_videos, read_dataset, target_settings
 from tsmsnet.datasets.samm import discover_samm, read_samm
+from tsmsnet.datasets.table import read_annotations
 from tsmsnet.datasets.workbooks import SAMM_HEADER, write_samm_workbook
 from tsmsnet.errors import AnnotationError, ConfigError
+from tsmsnet.evaluation.megc import evaluate
+from tsmsnet.runlog import quiet
+from tsmsnet.steps.data import annotation_tables
+from tsmsnet.steps.train import fold_items
+from tsmsnet.training.samples import apex_labels
 
 N_FRAMES = 30
 VIDEOS = ["006_1", "006_2", "007_3", "011_1"]
@@ -25,6 +32,7 @@ ROWS = pd.DataFrame(
     columns=["video", "onset", "apex", "offset", "type"],
 )
 WORKBOOK = "SAMM_LongVideos_V3_Release.xlsx"
+COLUMNS = ["video", "type", "onset", "offset"]
 
 
 def make_dataset(root: Path, rows=ROWS) -> Path:
@@ -53,6 +61,10 @@ def intervals(annotations) -> list:
     return annotations[["video", "type", "onset", "apex", "offset"]].values.tolist()
 
 
+def training_intervals(annotations) -> list:
+    return annotations[["video", "train_onset", "train_offset"]].values.tolist()
+
+
 def test_writer_real_layout(tmp_path):
     make_dataset(tmp_path)
     rows = list(openpyxl.load_workbook(tmp_path / WORKBOOK).active.iter_rows(values_only=True))
@@ -76,21 +88,77 @@ def test_header_on_row_3_and_default_quirks(tmp_path, dcfg):
         ["007_3", "micro", 3, 6, 9],  # apex -1 -> midpoint
     ]
     assert "1 row(s) with fractional frames rounded down: [5]" in log
-    assert "1 row(s) with onset 0 (unknown), onset_zero=keep: [6]" in log
+    # ... but trained from its apex (as upstream); every other row trains as it is scored.
+    assert training_intervals(annotations) == [
+        ["006_1", 2, 10],
+        ["006_1", 12, 20],
+        ["006_2", 4, 8],
+        ["007_3", 3, 9],
+    ]
+    assert "1 row(s) with onset 0 (unknown), onset_zero=keep, train_onset_zero=apex: [6]" in log
     assert "1 row(s) with apex -1 (no apex), apex_missing=midpoint: [7]" in log
     assert "1 video(s) without annotations (kept): 011_1" in log
     assert "4 videos, 4 expressions (2 macro, 2 micro)" in log
 
 
 def test_other_quirk_choices(tmp_path, dcfg):
-    dcfg.update(onset_zero="apex", apex_missing="keep")
+    dcfg.update(onset_zero="apex", train_onset_zero="keep", apex_missing="keep")
     _, annotations, log = read(make_dataset(tmp_path), dcfg)
     got = intervals(annotations)
     assert got[2] == ["006_2", "macro", 4, 4, 8] and got[3] == ["007_3", "micro", 3, -1, 9]
-    assert "onset_zero=apex" in log and "apex_missing=keep" in log
+    assert training_intervals(annotations)[2] == ["006_2", 0, 8]
+    assert "onset_zero=apex, train_onset_zero=keep" in log and "apex_missing=keep" in log
     dcfg["apex_missing"] = "zero"
     with pytest.raises(ConfigError, match="apex_missing"):
         read(tmp_path, dcfg)
+    dcfg.update(apex_missing="keep", train_onset_zero="offset")
+    with pytest.raises(ConfigError, match="train_onset_zero"):
+        read(tmp_path, dcfg)
+
+
+def first_frame_store(first_frame: int) -> zarr.Array:
+    """A feature store stand-in: fold_items reads only its first_frame attribute."""
+    store = zarr.create_array(store={}, shape=(1,), dtype="float16")
+    store.attrs["first_frame"] = first_frame
+    return store
+
+
+@pytest.mark.parametrize("choice, onset", [("apex", 20), ("keep", 0)])
+def test_unknown_onset_trains_as_chosen_and_is_scored_as_written(tmp_path, dcfg, choice, onset):
+    """A workbook row with onset 0: the fold's stage-1 targets (the functions the training step
+    calls) cover train_onset_zero's interval, the table the evaluation reads keeps onset 0."""
+    dcfg["train_onset_zero"] = choice
+    rows = pd.DataFrame(
+        [("006_2", 0, 20, 25, "macro"), ("007_3", 3, 5, 9, "micro")],
+        columns=["video", "onset", "apex", "offset", "type"],
+    )
+    root, out = make_dataset(tmp_path / "data", rows), tmp_path / "results"
+    annotation_tables(
+        "samm_lv", str(root), dcfg, str(out / "videos.csv"), str(out / "annotations.csv"), quiet
+    )
+    truth = read_annotations(out / "annotations.csv")  # as steps.evaluate reads it
+    assert intervals(truth[truth["video"] == "006_2"]) == [["006_2", "macro", 0, 20, 25]]
+    scored = evaluate(truth, pd.DataFrame([("006_2", "macro", 0, 25)], columns=COLUMNS))
+    assert scored["macro"]["TP"] == 1  # 0..25 matches: the evaluation scored onset 0
+    store = first_frame_store(1)
+    items = fold_items(truth, [store, store], ["006_1", "006_2"], "007", "macro")
+    assert [iv for _, iv in items] == [[], [(onset - 1, 24)]]  # store index = frame - 1
+    k = 2
+    labels = apex_labels(N_FRAMES - k, k, items[1][1])
+    # Sample t (window t..t+2) is positive when it meets the training interval's store indices.
+    first = max(0, onset - 1 - k)
+    assert np.flatnonzero(labels).tolist() == list(range(first, 25))
+    assert target_settings("samm_lv", dcfg) == {
+        "reader": "samm_lv",
+        "train_onset_zero": choice,
+        "apex_missing": "midpoint",
+    }
+
+
+def test_substitute_onset_after_the_offset_names_the_row(tmp_path, dcfg):
+    rows = pd.DataFrame([("006_2", 0, 12, 8, "macro")], columns=ROWS.columns)
+    with pytest.raises(AnnotationError, match=r"row 4 .*training interval 12..8 is empty"):
+        read(make_dataset(tmp_path, rows), dcfg)
 
 
 def test_header_on_row_1_and_footer(tmp_path, dcfg):

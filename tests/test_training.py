@@ -121,6 +121,7 @@ def _fold_project(cfg, tmp_path):
             "fps": 30.0,
         }
     )
+    truth["train_onset"], truth["train_offset"] = truth["onset"], truth["offset"]
     return videos, stores, truth
 
 
@@ -143,6 +144,7 @@ def _train_fold(cfg, tmp_path, fold, stores, truth, tag, videos=None):
         held_out=fold.held_out,
         spot=spot,
         train=tiny(cfg["apex_net"], epochs=2, batch_size=16),
+        targets={"reader": "sheet"},
         preprocess=preprocess_record(cfg),
         seed=11,
         device="cpu",
@@ -166,12 +168,25 @@ def test_loso_fold_training_never_sees_the_held_out_subject(cfg, tmp_path):
         size=(80, 3, 42, 42)
     )
     corrupt = truth.copy()
-    corrupt.loc[corrupt.video == "c1", ["onset", "offset"]] = [1, 80]
+    intervals = ["onset", "offset", "train_onset", "train_offset"]
+    corrupt.loc[corrupt.video == "c1", intervals] = [1, 80, 1, 80]
     after, _ = _train_fold(cfg, tmp_path, fold, stores, corrupt, "after")
     assert same_weights(before, after)
     # The check has teeth: the same corruption of a training subject changes the weights.
-    corrupt.loc[corrupt.video == "a1", ["onset", "offset"]] = [1, 80]
+    corrupt.loc[corrupt.video == "a1", intervals] = [1, 80, 1, 80]
     assert not same_weights(before, _train_fold(cfg, tmp_path, fold, stores, corrupt, "a")[0])
+
+
+def test_targets_are_the_training_intervals(cfg, tmp_path):
+    """fold_items reads train_onset/train_offset (the scored onset/offset stay for scoring)."""
+    from tsmsnet.steps.train import fold_items
+
+    videos, stores, truth = _fold_project(cfg, tmp_path)
+    truth.loc[truth.video == "a1", "train_onset"] = 15
+    items = fold_items(truth, [str(stores["a1"])], ["a1"], "C", "micro")
+    assert items[0][1] == [(14, 20)]  # frames 15..21, first frame 1
+    with pytest.raises(InputError, match="lacks train_onset, train_offset.*--forcerun"):
+        fold_items(truth.drop(columns=["train_onset", "train_offset"]), [], [], "C", "micro")
 
 
 def test_training_step_refuses_a_held_out_video(cfg, tmp_path):

@@ -15,7 +15,7 @@ from tsmsnet.config import (
     synthetic_preset,
     training,
 )
-from tsmsnet.datasets import annotation_files
+from tsmsnet.datasets import annotation_files, target_settings
 from tsmsnet.preprocess.flow import flow_settings, uses_cuda
 from tsmsnet.preprocess.record import preprocess_record
 
@@ -67,6 +67,8 @@ FLOW = flow_settings(config["preprocess"]["flow"], config["device"])
 # What every model's inputs went through; both training rules record this one.
 PREPROCESS = preprocess_record(config)
 TRAIN = {net: training(config, net) for net in ("apex_net", "interval_net")}
+# The reader's choices behind the training intervals; both training rules record them.
+TARGETS = target_settings(READER, config["datasets"][READER])
 # Order among runnable jobs, higher first: the long jobs that gate the most others start
 # first, so the short ones (spotting, plots) fill the cores at the end rather than one
 # training job running alone (docs/benchmarks.md, "Whole default pipeline").

@@ -26,6 +26,7 @@ rule train_apex:
         held_out=held_out,
         spot=spot_settings,
         train=TRAIN["apex_net"],
+        targets=TARGETS,
         # Recorded in the checkpoint for `tsmsnet spot` (it shaped the inputs anyway).
         preprocess=PREPROCESS,
         seed=config["seed"],
@@ -58,6 +59,7 @@ rule train_interval:
         held_out=held_out,
         spot=spot_settings,
         train=TRAIN["interval_net"],
+        targets=TARGETS,
         # Recorded in the checkpoint for `tsmsnet spot` (it shaped the inputs anyway).
         preprocess=PREPROCESS,
         seed=config["seed"],

@@ -20,6 +20,7 @@ run_step(
     held_out=smk.params.held_out,
     spot=SpotConfig.from_record(smk.params.spot),
     train=dict(smk.params.train),
+    targets=dict(smk.params.targets),
     preprocess=dict(smk.params.preprocess),
     seed=smk.params.seed,
     device=smk.params.device,

@@ -3,7 +3,8 @@
 `discover_videos` lists videos from folder names (cheap, for building the DAG);
 `annotation_files` names the files that hold the annotations (the DAG's inputs, the readers'
 files, the synthetic generator's outputs); `read_dataset` reads the annotations and frame
-counts into the normalised tables of tsmsnet.datasets.table.
+counts into the normalised tables of tsmsnet.datasets.table; `target_settings` names the
+reader choices that shape the training intervals (for the checkpoints' records).
 """
 
 from __future__ import annotations
@@ -27,8 +28,20 @@ ANNOTATION_FILES = {
     "samm_lv": samm.annotation_files,
     "sheet": sheet.annotation_files,
 }
+TARGET_KEYS = {
+    "casme2": casme2.TARGET_KEYS,
+    "samm_lv": samm.TARGET_KEYS,
+    "sheet": sheet.TARGET_KEYS,
+}
 
-__all__ = ["DISCOVERERS", "READERS", "annotation_files", "discover_videos", "read_dataset"]
+__all__ = [
+    "DISCOVERERS",
+    "READERS",
+    "annotation_files",
+    "discover_videos",
+    "read_dataset",
+    "target_settings",
+]
 
 
 def _pick(table: dict, dataset: str):
@@ -58,3 +71,10 @@ def annotation_files(
     present=False names them before they exist (the synthetic generator writes them there).
     """
     return _pick(ANNOTATION_FILES, dataset)(data_root, dataset_cfg, present)
+
+
+def target_settings(dataset: str, dataset_cfg: dict) -> dict:
+    """The reader and its choices that shape the training intervals, e.g. {"reader": "samm_lv",
+    "train_onset_zero": "apex", "apex_missing": "midpoint"}: what a checkpoint records."""
+    keys = _pick(TARGET_KEYS, dataset)
+    return {"reader": dataset, **{key: dataset_cfg[key] for key in keys}}

@@ -37,6 +37,8 @@ NAME = "casme2"
 SUBJECT_DIR = re.compile(r"^s\d+$", re.IGNORECASE)
 VIDEO_DIR = re.compile(r"^\d+_(\d{4})")
 OFFSET_ZERO_CHOICES = ("apex", "drop")
+# The choices that shape the training intervals (recorded in every checkpoint).
+TARGET_KEYS = ("offset_zero",)
 # Code sheet columns (0-based): subject index, video_expression, onset, apex, offset, type.
 COL_SUBJECT, COL_VIDEO, COL_ONSET, COL_APEX, COL_OFFSET, COL_TYPE = 0, 1, 2, 3, 4, 7
 

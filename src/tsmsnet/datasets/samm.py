@@ -2,7 +2,10 @@
 
 Video id = the folder name (`006_1`), subject = the part before the first '_' (`006`), as the
 MEGC ground truth names them. Unknown onsets (0) and missing apexes (-1) follow documented
-config choices; fractional onsets are rounded down; each is logged with counts.
+config choices; fractional onsets are rounded down; each is logged with counts. An unknown
+onset has two choices: `onset_zero` for the interval scored (the challenge kept 0) and
+`train_onset_zero` for the training targets (upstream trained on apex..offset; 0..offset
+would mark thousands of frames before the expression positive).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import pandas as pd
 from tsmsnet.datasets.frames import VIDEO_SUFFIXES
 from tsmsnet.datasets.table import (
     RAW_ANNOTATION_COLUMNS,
+    TRAIN_COLUMNS,
     as_log,
     build_tables,
     build_videos,
@@ -34,6 +38,9 @@ from tsmsnet.errors import AnnotationError, ConfigError
 NAME = "samm_lv"
 VIDEO_NAME = re.compile(r"^\d+_\d+$")
 ONSET_ZERO_CHOICES = ("keep", "apex")
+TRAIN_ONSET_ZERO_CHOICES = ("apex", "keep")
+# The choices that shape the training intervals (recorded in every checkpoint).
+TARGET_KEYS = ("train_onset_zero", "apex_missing")
 APEX_MISSING_CHOICES = ("midpoint", "keep")
 # Header cells (normalised) -> our field; the first matching spelling wins.
 HEADER_FIELDS = {
@@ -134,12 +141,17 @@ def _expression_type(value, where: str) -> str:
 def _check_choices(cfg: dict) -> None:
     if cfg["onset_zero"] not in ONSET_ZERO_CHOICES:
         raise ConfigError(f"datasets.samm_lv.onset_zero must be one of {ONSET_ZERO_CHOICES}")
+    if cfg["train_onset_zero"] not in TRAIN_ONSET_ZERO_CHOICES:
+        raise ConfigError(
+            f"datasets.samm_lv.train_onset_zero must be one of {TRAIN_ONSET_ZERO_CHOICES}"
+        )
     if cfg["apex_missing"] not in APEX_MISSING_CHOICES:
         raise ConfigError(f"datasets.samm_lv.apex_missing must be one of {APEX_MISSING_CHOICES}")
 
 
 def _rows(wb, path: Path, cfg: dict, log) -> pd.DataFrame:
-    """Parsed expression rows; apex_missing is applied before onset_zero (which may use it)."""
+    """Parsed expression rows with their training interval; apex_missing is applied before
+    onset_zero and train_onset_zero (which may use the apex)."""
     _check_choices(cfg)
     ws, header_row, col = _header(wb, path)
     log(f"{NAME}: {path.name}: header found on sheet {ws.title!r}, row {header_row}")
@@ -169,11 +181,15 @@ def _rows(wb, path: Path, cfg: dict, log) -> pd.DataFrame:
             no_apex.append(number)
             if cfg["apex_missing"] == "midpoint":
                 apex = (onset + offset) // 2
+        train_onset = onset
         if onset == UNKNOWN_ONSET:
             zero_onsets.append(number)
             if cfg["onset_zero"] == "apex":
                 onset = apex
-        rows.append([filename.rsplit("_", 1)[0], kind, onset, apex, offset, where])
+            if cfg["train_onset_zero"] == "apex":
+                train_onset = apex
+        video = filename.rsplit("_", 1)[0]
+        rows.append([video, kind, onset, apex, offset, where, train_onset, offset])
     if blank:
         log(f"{NAME}: skipped {len(blank)} row(s) without a Filename: {blank}")
     if fractional:
@@ -186,9 +202,10 @@ def _rows(wb, path: Path, cfg: dict, log) -> pd.DataFrame:
     if zero_onsets:
         log(
             f"{NAME}: {len(zero_onsets)} row(s) with onset 0 (unknown), "
-            f"onset_zero={cfg['onset_zero']}: {zero_onsets}"
+            f"onset_zero={cfg['onset_zero']}, train_onset_zero={cfg['train_onset_zero']}: "
+            f"{zero_onsets}"
         )
-    return pd.DataFrame(rows, columns=RAW_ANNOTATION_COLUMNS)
+    return pd.DataFrame(rows, columns=[*RAW_ANNOTATION_COLUMNS, *TRAIN_COLUMNS])
 
 
 def read_samm(data_root, cfg: dict, log=print) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -24,6 +24,8 @@ from tsmsnet.errors import AnnotationError
 NAME = "sheet"
 VIDEO_SHEET_COLUMNS = ["video", "subject", "source", "fps"]
 TRUTH_COLUMNS = ["video", "type", "onset", "apex", "offset"]
+# The sheet is taken as written: no choice shapes the training intervals.
+TARGET_KEYS = ()
 # CSV line of DataFrame row 0 (line 1 is the header).
 FIRST_DATA_LINE = 2
 

@@ -2,6 +2,10 @@
 
 Readers differ in how they parse a dataset; they all end here so that every dataset gives the
 same columns and the same guarantees (unique ids, intervals inside the frames).
+
+Each annotation row carries two intervals: onset..offset as the protocol scores it, and
+train_onset..train_offset, what training targets use. They differ only where a reader
+substitutes for training (SAMM-LV's unknown onset 0 trains as the apex, as upstream did).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ ANNOTATION_COLUMNS = [
     "onset",
     "apex",
     "offset",
+    "train_onset",
+    "train_offset",
     "fps",
     "source",
     "first_frame",
@@ -29,8 +35,12 @@ ANNOTATION_COLUMNS = [
 ]
 DISCOVER_COLUMNS = ["subject", "video", "source"]
 # Parsed annotation rows as readers produce them; `origin` says where a row came from
-# ("file, sheet, row 7") so that errors can point the user at it.
+# ("file, sheet, row 7") so that errors can point the user at it. A reader may add
+# TRAIN_COLUMNS; build_tables fills them from onset and offset where it does not.
 RAW_ANNOTATION_COLUMNS = ["video", "type", "onset", "apex", "offset", "origin"]
+# The interval training targets use (steps.train reads these, the evaluation onset/offset).
+TRAIN_COLUMNS = ["train_onset", "train_offset"]
+FRAME_COLUMNS = ["onset", "apex", "offset", *TRAIN_COLUMNS]
 EXPRESSION_TYPES = ("macro", "micro")
 # Text columns: ids like '006' or '0101' must survive a round trip through CSV.
 ID_DTYPES = {"video": str, "subject": str}
@@ -103,13 +113,17 @@ def build_videos(discovered: pd.DataFrame, fps) -> pd.DataFrame:
 def build_tables(
     videos: pd.DataFrame, raw: pd.DataFrame, log: Log, dataset: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Join parsed rows to their videos, check them, and return the two contract tables."""
+    """Join parsed rows to their videos, check them, and return the two contract tables.
+
+    Training intervals the reader did not set are the scored ones (onset, offset).
+    """
+    raw = with_training_intervals(raw)
     unannotated = check_annotations(videos, raw)
     annotations = raw.drop(columns=["origin"], errors="ignore").merge(
         videos, on="video", how="left", validate="many_to_one"
     )
     annotations = annotations[ANNOTATION_COLUMNS]
-    for col in ("onset", "apex", "offset"):
+    for col in FRAME_COLUMNS:
         annotations[col] = annotations[col].astype("int64")
     annotations = annotations.sort_values(["video", "onset"], kind="stable").reset_index(drop=True)
     if unannotated:
@@ -123,6 +137,14 @@ def build_tables(
         f"({counts.get('macro', 0)} macro, {counts.get('micro', 0)} micro)"
     )
     return videos, annotations
+
+
+def with_training_intervals(raw: pd.DataFrame) -> pd.DataFrame:
+    """`raw` with TRAIN_COLUMNS, copied from onset and offset where absent or empty."""
+    raw = raw.copy()
+    for train, scored in zip(TRAIN_COLUMNS, ("onset", "offset"), strict=True):
+        raw[train] = raw[train].fillna(raw[scored]) if train in raw else raw[scored]
+    return raw
 
 
 def _where(row) -> str:
@@ -149,6 +171,12 @@ def check_annotations(videos: pd.DataFrame, annotations: pd.DataFrame) -> list[s
             raise AnnotationError(f"{_where(row)}: type must be one of {EXPRESSION_TYPES}")
         if row.onset > row.offset:
             raise AnnotationError(f"{_where(row)}: onset is after offset; fix the row")
+        train = (getattr(row, "train_onset", row.onset), getattr(row, "train_offset", row.offset))
+        if train[0] > train[1]:
+            raise AnnotationError(
+                f"{_where(row)}: training interval {train[0]}..{train[1]} is empty (the "
+                "reader's substitute onset is after the offset); fix the row"
+            )
         video = by_video.loc[row.video]
         last = int(video["first_frame"]) + int(video["n_frames"]) - 1
         if row.offset > last:

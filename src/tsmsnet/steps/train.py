@@ -1,7 +1,8 @@
 """Training steps: one leave-one-subject-out fold of stage 1 or stage 2.
 
 The fold receives only its training videos' stores and labels; the held-out subject is
-named for the record and checked absent (the leak guard), never read.
+named for the record and checked absent (the leak guard), never read. Targets come from the
+annotations' training intervals (train_onset, train_offset), not the scored ones.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import yaml
 
 from tsmsnet.atomic import atomic_text
 from tsmsnet.config import SpotConfig
-from tsmsnet.datasets.table import read_annotations
+from tsmsnet.datasets.table import TRAIN_COLUMNS, read_annotations
 from tsmsnet.errors import InputError
 from tsmsnet.runlog import Log
 
@@ -30,10 +31,16 @@ def check_no_leak(truth: pd.DataFrame, videos: list[str], held_out: str) -> None
 def fold_items(
     truth: pd.DataFrame, stores: list[str], videos: list[str], held_out: str, kind: str
 ) -> list[tuple[str, list[tuple[int, int]]]]:
-    """(store, intervals of `kind` in store-index frames) for each training video."""
+    """(store, training intervals of `kind` in store-index frames) for each training video."""
     from tsmsnet.preprocess.stores import open_store
 
     check_no_leak(truth, videos, held_out)
+    missing = [c for c in TRAIN_COLUMNS if c not in truth.columns]
+    if missing:
+        raise InputError(
+            f"the annotations table lacks {', '.join(missing)} (written by an older tsmsnet): "
+            "rerun the annotations rule (snakemake --forcerun annotations)"
+        )
     truth = truth[truth["type"] == kind]
     items = []
     for video, store in zip(videos, stores, strict=True):
@@ -41,7 +48,7 @@ def fold_items(
         rows = truth[truth["video"] == video]
         intervals = [
             (int(a) - first, int(b) - first)
-            for a, b in zip(rows["onset"], rows["offset"], strict=True)
+            for a, b in zip(rows["train_onset"], rows["train_offset"], strict=True)
         ]
         items.append((store, intervals))
     return items
@@ -88,6 +95,7 @@ def train_fold(
     held_out: str,
     spot: SpotConfig,
     train: dict,
+    targets: dict,
     preprocess: dict,
     seed: int,
     device: str,
@@ -100,9 +108,10 @@ def train_fold(
     MSE) or 'interval' (stage 2: windows of L stride-4 clips classified, balanced
     cross-entropy); writes the checkpoint, the per-epoch losses and the exact settings.
 
-    The record the checkpoint keeps (fold, spotting config, training settings, seed, the
-    training videos' fps and the preprocessing record of tsmsnet.preprocess.record) is also
-    written, as it is, to `used_out`; returns it.
+    `targets` are the reader's choices that shaped the training intervals
+    (tsmsnet.datasets.target_settings). The record the checkpoint keeps (fold, spotting config,
+    training settings, targets, seed, the training videos' fps and the preprocessing record of
+    tsmsnet.preprocess.record) is also written, as it is, to `used_out`; returns it.
     """
     from tsmsnet.training.train import save_checkpoint, write_losses_csv
 
@@ -117,6 +126,7 @@ def train_fold(
         "videos": list(videos),
         "spot": spot.record(),
         "train": dict(train),
+        "targets": dict(targets),
         "seed": int(seed),
         "fps": training_fps(truth, videos),
         "preprocess": preprocess,
