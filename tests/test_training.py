@@ -125,7 +125,7 @@ def _fold_project(cfg, tmp_path):
     return videos, stores, truth
 
 
-def _train_fold(cfg, tmp_path, fold, stores, truth, tag, videos=None):
+def _train_fold(cfg, tmp_path, fold, stores, truth, tag, videos=None, which="with_type"):
     """The workflow's training step (steps.train.train_fold) on one fold, weights back."""
     from tsmsnet.config import spot_config
     from tsmsnet.preprocess.record import preprocess_record
@@ -143,7 +143,7 @@ def _train_fold(cfg, tmp_path, fold, stores, truth, tag, videos=None):
         videos=videos,
         held_out=fold.held_out,
         spot=spot,
-        train=tiny(cfg["apex_net"], epochs=2, batch_size=16),
+        train=tiny(cfg["apex_net"], epochs=2, batch_size=16, videos=which),
         targets={"reader": "sheet"},
         preprocess=preprocess_record(cfg),
         seed=11,
@@ -187,6 +187,53 @@ def test_targets_are_the_training_intervals(cfg, tmp_path):
     assert items[0][1] == [(14, 20)]  # frames 15..21, first frame 1
     with pytest.raises(InputError, match="lacks train_onset, train_offset.*--forcerun"):
         fold_items(truth.drop(columns=["train_onset", "train_offset"]), [], [], "C", "micro")
+
+
+def test_training_videos_with_type_or_all(cfg, tmp_path):
+    """b1 holds no micro: `with_type` (upstream's choice) trains the micro fold on a1 alone,
+    `all` on both; the record says which videos and which setting."""
+    videos, stores, truth = _fold_project(cfg, tmp_path)
+    truth.loc[truth.video == "b1", "type"] = "macro"
+    fold = loso_folds(videos)["C"]
+    with_type, record = _train_fold(cfg, tmp_path, fold, stores, truth, "with_type")
+    assert record["extra"]["videos"] == ["a1"]
+    assert record["extra"]["train"]["videos"] == "with_type"
+    assert record["extra"]["targets"] == {"reader": "sheet"}
+    every, record = _train_fold(cfg, tmp_path, fold, stores, truth, "all", which="all")
+    assert record["extra"]["videos"] == ["a1", "b1"] and record["extra"]["train"]["videos"] == "all"
+    assert not same_weights(with_type, every)
+
+
+def test_select_videos_logs_and_refuses_an_empty_selection():
+    from tsmsnet.steps.train import select_videos
+
+    truth = pd.DataFrame({"video": ["a1", "b1"], "type": ["micro", "macro"]})
+    messages = []
+    got = select_videos(
+        truth,
+        ["a.zarr", "b.zarr", "x.zarr"],
+        ["a1", "b1", "x1"],
+        "micro",
+        "with_type",
+        "apex_net",
+        messages.append,
+    )
+    assert got == (["a.zarr"], ["a1"])
+    assert messages == [
+        "training on the 1 of 3 training videos holding a micro ground truth "
+        "(apex_net.videos: with_type); left out: b1, x1"
+    ]
+    assert select_videos(truth, ["b.zarr"], ["b1"], "micro", "all", "apex_net", quiet) == (
+        ["b.zarr"],
+        ["b1"],
+    )
+    with pytest.raises(
+        InputError,
+        match="none of the 1 training videos holds a micro .*set interval_net.videos: all",
+    ):
+        select_videos(truth, ["b.zarr"], ["b1"], "micro", "with_type", "interval_net", quiet)
+    with pytest.raises(ConfigError, match="apex_net.videos is 'some'"):
+        select_videos(truth, ["b.zarr"], ["b1"], "micro", "some", "apex_net", quiet)
 
 
 def test_training_step_refuses_a_held_out_video(cfg, tmp_path):

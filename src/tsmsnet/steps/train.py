@@ -13,10 +13,14 @@ import yaml
 from tsmsnet.atomic import atomic_text
 from tsmsnet.config import SpotConfig
 from tsmsnet.datasets.table import TRAIN_COLUMNS, read_annotations
-from tsmsnet.errors import InputError
+from tsmsnet.errors import ConfigError, InputError
 from tsmsnet.runlog import Log
 
 STAGES = ("apex", "interval")
+NETWORKS = {"apex": "apex_net", "interval": "interval_net"}
+# Which training videos a config trains on: those holding a ground truth of its type (as
+# upstream), or all of them.
+VIDEO_CHOICES = ("with_type", "all")
 
 
 def check_no_leak(truth: pd.DataFrame, videos: list[str], held_out: str) -> None:
@@ -26,6 +30,38 @@ def check_no_leak(truth: pd.DataFrame, videos: list[str], held_out: str) -> None
         raise InputError(
             f"held-out subject {held_out} is in the training videos: {sorted(set(leaked))}"
         )
+
+
+def select_videos(
+    truth: pd.DataFrame,
+    stores: list[str],
+    videos: list[str],
+    kind: str,
+    which: str,
+    network: str,
+    log: Log,
+) -> tuple[list[str], list[str]]:
+    """(stores, videos) a config trains on: `which` is `with_type` (the videos holding at least
+    one ground truth of `kind`, as upstream) or `all`. The scoring covers every video either way.
+    """
+    if which not in VIDEO_CHOICES:
+        raise ConfigError(f"{network}.videos is {which!r}: use one of {', '.join(VIDEO_CHOICES)}")
+    if which == "all":
+        log(f"training on all {len(videos)} training videos ({network}.videos: all)")
+        return list(stores), list(videos)
+    holding = set(truth.loc[truth["type"] == kind, "video"])
+    kept = [(s, v) for s, v in zip(stores, videos, strict=True) if v in holding]
+    left = [v for v in videos if v not in holding]
+    log(
+        f"training on the {len(kept)} of {len(videos)} training videos holding a {kind} ground "
+        f"truth ({network}.videos: with_type)" + (f"; left out: {', '.join(left)}" if left else "")
+    )
+    if not kept:
+        raise InputError(
+            f"none of the {len(videos)} training videos holds a {kind} ground truth: "
+            f"set {network}.videos: all to train on them anyway, or leave this config out"
+        )
+    return [s for s, _ in kept], [v for _, v in kept]
 
 
 def fold_items(
@@ -108,18 +144,24 @@ def train_fold(
     MSE) or 'interval' (stage 2: windows of L stride-4 clips classified, balanced
     cross-entropy); writes the checkpoint, the per-epoch losses and the exact settings.
 
-    `targets` are the reader's choices that shaped the training intervals
-    (tsmsnet.datasets.target_settings). The record the checkpoint keeps (fold, spotting config,
-    training settings, targets, seed, the training videos' fps and the preprocessing record of
-    tsmsnet.preprocess.record) is also written, as it is, to `used_out`; returns it.
+    `videos` are the fold's training videos; `train["videos"]` picks those it trains on
+    (select_videos). `targets` are the reader's choices that shaped the training intervals
+    (tsmsnet.datasets.target_settings). The record the checkpoint keeps (fold, the videos
+    trained on, spotting config, training settings, targets, seed, the training videos' fps
+    and the preprocessing record of tsmsnet.preprocess.record) is also written, as it is, to
+    `used_out`; returns it.
     """
     from tsmsnet.training.train import save_checkpoint, write_losses_csv
 
     if stage not in STAGES:
         raise ValueError(f"unknown training stage {stage!r}; use one of {STAGES}")
     truth = read_annotations(annotations_csv)
-    items = fold_items(truth, stores, videos, held_out, spot.type)
     log(f"fold held out={held_out}, stage {stage}")
+    check_no_leak(truth, videos, held_out)  # before the selection, which could hide a leak
+    stores, videos = select_videos(
+        truth, stores, videos, spot.type, train["videos"], NETWORKS[stage], log
+    )
+    items = fold_items(truth, stores, videos, held_out, spot.type)
     model, net_cfg, losses = _fit_stage(stage, items, spot, train, preprocess, seed, device, log)
     record = {
         "held_out": held_out,
