@@ -1,7 +1,8 @@
 """`tsmsnet` command line: parses arguments, calls the library, prints; no logic of its own.
 
 Each subcommand is a pair (add_arguments, run) registered in COMMANDS, so another one is added
-by writing its two functions, here or in its own module (`spot`: tsmsnet.spot_cli), and one entry.
+by writing its two functions, here or in its own module (`spot`: tsmsnet.spot_cli,
+`import-upstream`: tsmsnet.upstream_cli), and one entry.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tsmsnet import spot_cli
+from tsmsnet import spot_cli, upstream_cli
 from tsmsnet.errors import InputError, TsmsnetError, one_line
 from tsmsnet.evaluation.megc import evaluate
 
@@ -62,6 +63,12 @@ COMMANDS: dict[str, Command] = {
         "intervals.csv and scores.png",
         spot_cli.add_arguments,
         spot_cli.run,
+    ),
+    "import-upstream": (
+        "convert upstream's published weights (a clone of xly135846/MEGC2021) into model sets "
+        "for spot",
+        upstream_cli.add_arguments,
+        upstream_cli.run,
     ),
 }
 

@@ -1,47 +1,32 @@
 """`tsmsnet spot INPUT --models DIR [--models DIR ...] --out OUT`: spot expressions in a new video.
 
 INPUT is a frames folder or a video file. Each --models folder is one trained fold of the
-workflow (results/D/models/<config>/<subject>: apex.pt, interval.pt); give one per spotting
-config (e.g. a micro and a macro one). The checkpoints record the training videos' fps and the
-preprocessing their inputs went through; INPUT goes through the same steps as in the
-workflow (tsmsnet.steps.preprocess) into OUT/work/, then both spotting steps
-(tsmsnet.steps.spot.spot_stores, as the workflow's folds). Writes OUT/intervals.csv (video,
-type, onset, offset, score: the final step-2 intervals of every config), OUT/scores.csv
-(config, video, frame, score) and OUT/scores.png. Everything it needs comes from the
-checkpoints and the arguments: no config.yaml is read, so an installed package runs it anywhere.
+workflow (results/D/models/<config>/<subject>: apex.pt, interval.pt) or a folder of folds of one
+config (an ensemble: results/D/models/<config>, or a config folder of `tsmsnet import-upstream`;
+tsmsnet.spotting.model_sets); give one per spotting config (e.g. a micro and a macro one). The
+checkpoints record the training videos' fps and the preprocessing their inputs went through;
+INPUT goes through the same steps as in the workflow (tsmsnet.steps.preprocess) into OUT/work/,
+then both spotting steps (tsmsnet.steps.spot.spot_stores, as the workflow's folds). Writes
+OUT/intervals.csv (video, type, onset, offset, score: the final step-2 intervals of every
+config), OUT/scores.csv (config, video, frame, score) and OUT/scores.png. Everything it needs
+comes from the checkpoints and the arguments: no config.yaml is read, so an installed package
+runs it anywhere.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from tsmsnet.config import SpotConfig
 from tsmsnet.errors import InputError
-from tsmsnet.preprocess.record import KEYS as PREPROCESS_KEYS
+from tsmsnet.spotting.model_sets import ModelSet, common_settings, load_model_set
 
 # A video may differ from the models' fps by this fraction (29.97 fps fits models of 30 fps):
 # K, L and expression durations are counted in frames, so a larger difference misfits them.
 FPS_TOLERANCE = 0.01
 INTERVAL_COLUMNS = ["video", "type", "onset", "offset", "score"]
-
-
-@dataclass(frozen=True)
-class ModelSet:
-    """One trained fold: its config's spotting settings and the preprocessing it expects."""
-
-    folder: Path
-    apex: Path
-    interval: Path
-    spot: SpotConfig
-    fps: float | None
-    preprocess: dict  # tsmsnet.preprocess.record: the same for every model set of a run
-
-    @property
-    def name(self) -> str:
-        return self.spot.name
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,8 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         required=True,
         metavar="DIR",
-        help="trained fold results/D/models/<config>/<subject> (apex.pt, interval.pt); "
-        "repeat for more configs",
+        help="trained fold results/D/models/<config>/<subject> (apex.pt, interval.pt), or a "
+        "folder of folds of one config (an ensemble: stage-1 scores averaged over folds, "
+        "stage-2 labels by majority, a tie keeping proposals apart); repeat for more configs",
     )
     parser.add_argument(
         "--out", required=True, help="output folder (intervals.csv, scores.csv, scores.png, work/)"
@@ -64,74 +50,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--device", default="auto", help="auto (CUDA if available), cpu or cuda")
     parser.add_argument("--threads", type=int, default=1, help="threads for optical flow")
-
-
-def _payload(path: Path) -> dict:
-    import torch
-
-    if not path.is_file():
-        raise InputError(
-            f"{path} does not exist: --models takes a trained fold's folder, "
-            "results/<dataset>/models/<config>/<subject>, holding apex.pt and interval.pt"
-        )
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds for a damaged file
-        raise InputError(f"{path} is not a readable checkpoint ({exc}); retrain it") from exc
-
-
-def load_model_set(folder: str | Path) -> ModelSet:
-    """A --models folder, checked: both checkpoints present, recording the same settings."""
-    folder = Path(folder)
-    apex, interval = folder / "apex.pt", folder / "interval.pt"
-    extras = {}
-    for path in (apex, interval):
-        extra = _payload(path).get("extra", {})
-        missing = [k for k in ("spot", "fps", "preprocess") if k not in extra]
-        if missing:
-            raise InputError(
-                f"checkpoint {path} does not record {', '.join(missing)} (written by an older "
-                "tsmsnet): rerun the workflow to retrain it"
-            )
-        extras[path] = extra
-    a, i = extras[apex], extras[interval]
-    for key in ("spot", "fps"):
-        if a[key] != i[key]:
-            raise InputError(f"{apex} and {interval} disagree on {key}: retrain the fold")
-    missing = [k for k in PREPROCESS_KEYS if k not in a["preprocess"] or k not in i["preprocess"]]
-    if missing:
-        raise InputError(
-            f"checkpoints in {folder} do not record {', '.join(missing)} (written by an older "
-            "tsmsnet): rerun the workflow to retrain them"
-        )
-    for key in PREPROCESS_KEYS:
-        if a["preprocess"][key] != i["preprocess"][key]:
-            raise InputError(f"{apex} and {interval} disagree on {key}: retrain the fold")
-    return ModelSet(
-        folder=folder,
-        apex=apex,
-        interval=interval,
-        spot=SpotConfig.from_record(a["spot"]),
-        fps=None if a["fps"] is None else float(a["fps"]),
-        preprocess={k: a["preprocess"][k] for k in PREPROCESS_KEYS},
-    )
-
-
-def common_settings(sets: list[ModelSet]) -> tuple[float | None, dict]:
-    """The fps and preprocessing all model sets share (error if they differ)."""
-    first = sets[0]
-    for other in sets[1:]:
-        for key in PREPROCESS_KEYS:
-            if other.preprocess[key] != first.preprocess[key]:
-                raise InputError(
-                    f"models {first.folder} and {other.folder} were trained on different "
-                    f"preprocessing ({key}); pass models of one workflow run"
-                )
-    rates = {s.fps for s in sets if s.fps is not None}
-    if len(rates) > 1:
-        listing = ", ".join(f"{s.folder}: {s.fps:g} fps" for s in sets if s.fps is not None)
-        raise InputError(f"the models were trained at different frame rates ({listing})")
-    return (rates.pop() if rates else None), first.preprocess
 
 
 def video_file_fps(path: Path) -> float | None:
@@ -226,10 +144,11 @@ def spot_with(s: ModelSet, stage1: str, stage2: str, video: str, device: str, lo
     from tsmsnet.steps.spot import spot_stores
 
     spot = s.spot
-    log(f"spotting with {s.folder} ({s.name}: {spot.type}, K={spot.K})")
+    folds = f", ensemble of {len(s.folds)} folds" if len(s.folds) > 1 else ""
+    log(f"spotting with {s.folder} ({s.name}: {spot.type}, K={spot.K}{folds})")
     spotted = spot_stores(
-        apex_model=str(s.apex),
-        interval_model=str(s.interval),
+        apex_models=s.apex,
+        interval_models=s.interval,
         stage1=[stage1],
         stage2=[stage2],
         videos=[video],

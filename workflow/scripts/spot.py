@@ -13,8 +13,8 @@ smk = snakemake  # noqa: F821 (injected by Snakemake)
 run_step(
     smk,
     spot_fold,
-    apex_model=smk.input.apex,
-    interval_model=smk.input.interval,
+    apex_models=[smk.input.apex],
+    interval_models=[smk.input.interval],
     stage1=list(smk.input.stage1),
     stage2=list(smk.input.stage2),
     test_videos=list(smk.params.test_videos),

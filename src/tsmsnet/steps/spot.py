@@ -3,6 +3,7 @@ and the classical reference on the same held-out videos."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,9 +49,19 @@ class Spotted:
     scores: pd.DataFrame  # video, frame, score
 
 
+def load_models(paths: Sequence[str], device) -> tuple[list, list]:
+    """The checkpoints of one fold or of an ensemble -> (models, payloads), in the given order."""
+    from tsmsnet.training.train import load_checkpoint
+
+    if not paths:
+        raise ValueError("no checkpoints given")
+    loaded = [load_checkpoint(path, device) for path in paths]
+    return [m for m, _ in loaded], [p for _, p in loaded]
+
+
 def spot_stores(
-    apex_model: str,
-    interval_model: str,
+    apex_models: Sequence[str],
+    interval_models: Sequence[str],
     stage1: list[str],
     stage2: list[str],
     videos: list[str],
@@ -62,6 +73,9 @@ def spot_stores(
 ) -> Spotted:
     """Both steps of the method on the videos' feature stores, with one config's models.
 
+    apex_models, interval_models: the checkpoints of one fold, or of every fold of an ensemble
+    (stage-1 scores averaged over folds, then the usual peaks and proposals; stage-2 labels by
+    majority of the folds whose stage 2 was trained, a tie keeping proposals apart).
     The workflow's folds and `tsmsnet spot` (one new video) both call this.
     """
     from tsmsnet.preprocess.stores import open_store
@@ -69,14 +83,19 @@ def spot_stores(
     from tsmsnet.spotting.merge import merge
     from tsmsnet.spotting.proposals import find_proposals
     from tsmsnet.training.device import pick_device
-    from tsmsnet.training.train import load_checkpoint
+    from tsmsnet.training.train import was_trained
 
     dev = pick_device(device)
-    apex, _ = load_checkpoint(apex_model, dev)
-    interval, payload = load_checkpoint(interval_model, dev)
-    stage2_trained = bool(payload["losses"])
-    if not stage2_trained:
+    apex, _ = load_models(apex_models, dev)
+    intervals, payloads = load_models(interval_models, dev)
+    voters = [m for m, p in zip(intervals, payloads, strict=True) if was_trained(p)]
+    if not voters:
         log("WARNING: stage 2 was not trained in this fold (no positive windows): no fusion")
+    elif len(voters) < len(intervals):
+        log(
+            f"WARNING: stage 2 was not trained in {len(intervals) - len(voters)} of "
+            f"{len(intervals)} folds (no positive windows): they do not vote"
+        )
     K, L, P, kind = spot.K, spot.L, spot.P, spot.type
     step1, step2, curves = [], [], []
     for video, s1_path, s2_path in zip(videos, stage1, stage2, strict=True):
@@ -85,8 +104,8 @@ def spot_stores(
         scores = apex_scores(apex, s1, dev, block)
         proposals = find_proposals(scores, K, P, n_frames)
         labels = (
-            classify_proposals(interval, s2, proposals, L, stride, dev, block)
-            if stage2_trained
+            classify_proposals(voters, s2, proposals, L, stride, dev, block)
+            if voters
             else np.zeros(len(proposals), dtype=np.int64)
         )
         merged = merge(proposals, labels, K)
@@ -103,8 +122,8 @@ def spot_stores(
 
 
 def spot_fold(
-    apex_model: str,
-    interval_model: str,
+    apex_models: Sequence[str],
+    interval_models: Sequence[str],
     stage1: list[str],
     stage2: list[str],
     test_videos: list[str],
@@ -117,9 +136,10 @@ def spot_fold(
     log: Log,
     block: int = 1024,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Both steps of the method on the held-out subject's videos, with that fold's models."""
+    """Both steps of the method on the held-out subject's videos, with that fold's models (or
+    an ensemble's, as spot_stores)."""
     spotted = spot_stores(
-        apex_model, interval_model, stage1, stage2, test_videos, spot, stride, device, log, block
+        apex_models, interval_models, stage1, stage2, test_videos, spot, stride, device, log, block
     )
     atomic_csv(spotted.step1, step1_out)
     atomic_csv(spotted.step2, step2_out)

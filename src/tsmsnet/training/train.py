@@ -295,6 +295,15 @@ def load_checkpoint(path, device) -> tuple[nn.Module, dict]:
     return model.to(_device(device)).eval(), payload
 
 
+def was_trained(payload: dict) -> bool:
+    """Whether a checkpoint's network learnt anything: ours record their per-epoch losses
+    (none where stage 2 had no positive window to learn from); imported published weights
+    (tsmsnet.upstream) were trained elsewhere and record none."""
+    from tsmsnet.upstream import SOURCE
+
+    return bool(payload["losses"]) or payload.get("extra", {}).get("source") == SOURCE
+
+
 def write_losses_csv(path, losses: Sequence[float]) -> None:
     """Per-epoch training loss table: columns epoch (1-based), loss (written aside, renamed)."""
 

@@ -1,0 +1,267 @@
+"""Upstream's published weights: our nets reproduce them (../shared conformance folds), the
+importer turns a checkout into model sets with their records, and refuses what does not fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from tsmsnet.cli import main
+from tsmsnet.config import spot_config
+from tsmsnet.errors import InputError
+from tsmsnet.models import ApexNet, ApexNetConfig, IntervalNet, IntervalNetConfig
+from tsmsnet.models.upstream import KEY_MAPS, load_upstream, map_keys
+from tsmsnet.preprocess.record import preprocess_record
+from tsmsnet.spotting.model_sets import load_model_set
+from tsmsnet.steps.upstream import read_state_dict
+from tsmsnet.training.train import load_checkpoint, was_trained
+from tsmsnet.upstream import CONFIGS, parse_name
+
+CONFIG_NAMES = ("cas_micro", "cas_macro", "samm_micro", "samm_macro")
+STAGE_DIRS = {"stage1": "1st", "stage2": "2nd"}
+
+# What the shared folds' file names say (README of conformance/tsmsnet-upstream): held-out
+# subject as our readers name it, upstream's digits, stage-1 epoch and test F1; fps (method.md).
+EXPECTED = {
+    "cas_micro": ("s15", "15", 21, 0.0, 30.0),
+    "cas_macro": ("s15", "15", 47, 0.1667, 30.0),
+    "samm_micro": ("006", "006", 0, 0.2143, 200.0),
+    "samm_macro": ("006", "006", None, 0.3137, 200.0),
+}
+
+
+def upstream_dir(shared_dir: Path) -> Path:
+    return shared_dir / "conformance" / "tsmsnet-upstream"
+
+
+def shared_file(shared_dir: Path, config: str, stage: str) -> Path:
+    (path,) = (upstream_dir(shared_dir) / "weights").glob(f"{config}.{stage}.*.pt")
+    return path
+
+
+def link_checkout(shared_dir: Path, root: Path, configs=CONFIG_NAMES) -> Path:
+    """A checkout's weights/ layout in tmp, linking the shared folds under their upstream names
+    (nothing of ../shared is copied, nor placed in the repository)."""
+    for path in sorted((upstream_dir(shared_dir) / "weights").glob("*.pt")):
+        config, stage, name = path.name.split(".", 2)
+        if config in configs:
+            folder = root / "weights" / STAGE_DIRS[stage] / config.replace("_", "-")
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).symlink_to(path)
+    return root
+
+
+def nets(cfg: dict, config: str) -> tuple[ApexNet, IntervalNet]:
+    # The network function only (README: code / 255, no input scaling applied).
+    return ApexNet(ApexNetConfig.from_cfg(cfg)), IntervalNet(
+        IntervalNetConfig.from_cfg(cfg, config)
+    )
+
+
+@pytest.mark.parametrize("config", CONFIG_NAMES)
+def test_published_weights_load_strictly_and_reproduce_upstream(shared_dir, cfg, config):
+    ref = np.load(upstream_dir(shared_dir) / "reference.npz")
+    apex, interval = nets(cfg, config)
+    for model, stage in ((apex, "stage1"), (interval, "stage2")):
+        path = shared_file(shared_dir, config, stage)
+        load_upstream(model, read_state_dict(path), path).eval()  # strict=True inside
+    x1 = torch.from_numpy(ref[f"{config}_stage1_input_u8"].astype(np.float32) / 255)
+    x2 = torch.from_numpy(ref[f"{config}_stage2_input_u8"].astype(np.float32) / 255)
+    with torch.no_grad():
+        score, logits = apex(x1).numpy(), interval(x2).numpy()
+    want_score, want_logits = ref[f"{config}_stage1_score"], ref[f"{config}_stage2_logits"]
+    assert score.shape == want_score.shape and logits.shape == want_logits.shape
+    np.testing.assert_allclose(score, want_score, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(logits, want_logits, rtol=0, atol=1e-4)
+    assert np.ptp(want_score) > 1e-3  # the reference is not a constant a broken net could hit
+
+
+def test_import_writes_one_fold_folder_per_config_with_its_record(
+    shared_dir, cfg, tmp_path, capsys
+):
+    checkout = link_checkout(shared_dir, tmp_path / "MEGC2021")
+    out = tmp_path / "models"
+    assert main(["import-upstream", str(checkout), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.split() == [str(out / c) for c in sorted(CONFIG_NAMES)]
+    for config, (held_out, subject, epoch, f1, fps) in EXPECTED.items():
+        folder = out / config / held_out
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "apex.pt", "apex_config.yaml", "interval.pt", "interval_config.yaml",
+        ]  # fmt: skip
+        s = load_model_set(folder)
+        assert s.spot == spot_config(cfg, config) and s.fps == fps
+        assert s.preprocess == preprocess_record(cfg)
+        for stage, ours in (("stage1", "apex"), ("stage2", "interval")):
+            source = shared_file(shared_dir, config, stage)
+            model, payload = load_checkpoint(folder / f"{ours}.pt", "cpu")
+            mapped = map_keys(read_state_dict(source), type(model).__name__, source)
+            assert mapped.keys() == payload["state_dict"].keys()
+            assert all(torch.equal(v, payload["state_dict"][k]) for k, v in mapped.items())
+            assert payload["losses"] == [] and was_trained(payload)
+            record = payload["extra"]
+            assert record["held_out"] == held_out and record["fps"] == fps
+            assert record["source"] == "upstream" and record["videos"] is None
+            assert record["spot"] == spot_config(cfg, config).record()
+            up = record["upstream"]
+            upstream_name = source.name.split(".", 2)[2]
+            dash = config.replace("_", "-")
+            assert up["file"] == f"weights/{STAGE_DIRS[stage]}/{dash}/{upstream_name}"
+            assert up["config"] == dash and up["subject"] == subject
+            assert (up["epoch"], up["test_f1"]) == ((epoch, f1) if ours == "apex" else (None, None))
+            assert "F1" in up["selection"] and "held-out" in up["selection"]
+            assert up["input_scaling"] == ("minmax" if config.startswith("cas") else "raw")
+            assert yaml.safe_load((folder / f"{ours}_config.yaml").read_text()) == record
+
+
+def test_spot_runs_with_imported_cas_models(shared_dir, tmp_path, mini_frames, dis_config):
+    checkout = link_checkout(shared_dir, tmp_path / "MEGC2021", ("cas_micro", "cas_macro"))
+    models = tmp_path / "models"
+    assert (
+        main(["import-upstream", str(checkout), "--out", str(models), "--config", str(dis_config)])
+        == 0
+    )
+    out = tmp_path / "spotted"
+    args = ["spot", str(mini_frames), "--out", str(out), "--device", "cpu"]
+    assert (
+        main([*args, "--models", str(models / "cas_micro"), "--models", str(models / "cas_macro")])
+        == 0
+    )
+    intervals = pd.read_csv(out / "intervals.csv")
+    assert list(intervals.columns) == ["video", "type", "onset", "offset", "score"]
+    assert set(intervals["type"]) <= {"micro", "macro"}
+    assert (intervals["onset"] <= intervals["offset"]).all()
+    scores = pd.read_csv(out / "scores.csv")
+    n = len(list(mini_frames.glob("*.jpg")))
+    assert scores.groupby("config").size().to_dict() == {"cas_micro": n - 12, "cas_macro": n - 31}
+    assert np.isfinite(scores["score"]).all() and scores["score"].std() > 0
+
+
+@pytest.mark.parametrize(
+    ("folder", "stage", "name", "want"),
+    [
+        ("cas-micro", "apex", "net_min_loss_1521_0.pt", ("15", "s15", 21, 0.0)),
+        ("cas-micro", "apex", "net_min_loss_32_3_0.2667.pt", ("32", "s32", 3, 0.2667)),
+        ("cas-macro", "apex", "net_min_loss_200_0.6667.pt", ("20", "s20", 0, 0.6667)),
+        ("samm-micro", "apex", "net_min_loss_006_0_0.2143.pt", ("006", "006", 0, 0.2143)),
+        ("samm-macro", "apex", "net_min_loss_006_0.3137.pt", ("006", "006", None, 0.3137)),
+        ("samm-micro", "apex", "net_min_loss_016_22_0.80.pt", ("016", "016", 22, 0.8)),
+        ("cas-macro", "interval", "net_min_loss_15.pt", ("15", "s15", None, None)),
+        ("samm-macro", "interval", "net_min_loss_006.pt", ("006", "006", None, None)),
+    ],
+)
+def test_upstream_file_names(folder, stage, name, want):
+    f = parse_name(Path(name), CONFIGS[folder], stage)
+    assert (f.subject, f.held_out, f.epoch, f.test_f1) == want
+
+
+@pytest.mark.parametrize(
+    ("folder", "stage", "name"),
+    [
+        ("cas-micro", "interval", "net_min_loss_006.pt"),  # a SAMM subject in a CAS folder
+        ("samm-micro", "interval", "net_min_loss_15.pt"),
+        ("cas-micro", "apex", "net_min_loss_15.pt"),  # a stage-2 name in stage 1
+        ("cas-micro", "apex", "model.pt"),
+    ],
+)
+def test_unreadable_file_names_are_errors_naming_the_file(folder, stage, name):
+    with pytest.raises(InputError, match=rf"{name}: not an upstream weights file name"):
+        parse_name(Path(name), CONFIGS[folder], stage)
+
+
+def upstream_state(model: torch.nn.Module) -> dict:
+    """Our net's weights under upstream's names (the key map reversed): an upstream-like file."""
+    state = {}
+    for key, value in model.state_dict().items():
+        (up, ours) = [(u, o) for u, o in KEY_MAPS[type(model).__name__] if key.startswith(o)][0]
+        state[up + key[len(ours) :]] = value.contiguous()
+    return state
+
+
+@pytest.fixture
+def fake_checkout(cfg, tmp_path) -> Path:
+    """cas-micro folds of subjects 15 and 16 made of random nets of ours, in upstream's layout."""
+    root = tmp_path / "checkout"
+    for i, (s1, s2) in enumerate(
+        [
+            ("net_min_loss_1521_0.pt", "net_min_loss_15.pt"),
+            ("net_min_loss_16_3_0.5.pt", "net_min_loss_16.pt"),
+        ]
+    ):
+        torch.manual_seed(i)
+        apex, interval = nets(cfg, "cas_micro")
+        for stage, model, name in (("1st", apex, s1), ("2nd", interval, s2)):
+            folder = root / "weights" / stage / "cas-micro"
+            folder.mkdir(parents=True, exist_ok=True)
+            torch.save(upstream_state(model), folder / name)
+    return root
+
+
+def import_fails(checkout: Path, out: Path, capsys) -> str:
+    assert main(["import-upstream", str(checkout), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and not out.exists()  # one line, nothing written
+    return err[0]
+
+
+def test_a_fitting_fake_checkout_imports(fake_checkout, tmp_path):
+    assert main(["import-upstream", str(fake_checkout), "--out", str(tmp_path / "m")]) == 0
+    assert load_model_set(tmp_path / "m" / "cas_micro").folds == (
+        tmp_path / "m" / "cas_micro" / "s15",
+        tmp_path / "m" / "cas_micro" / "s16",
+    )
+
+
+def test_a_folder_that_is_not_a_checkout(tmp_path, capsys):
+    (tmp_path / "clone" / "weights").mkdir(parents=True)
+    line = import_fails(tmp_path / "clone", tmp_path / "out", capsys)
+    assert "is not a checkout of upstream (xly135846/MEGC2021)" in line and "weights/1st" in line
+
+
+def test_an_unknown_config_folder(fake_checkout, tmp_path, capsys):
+    (fake_checkout / "weights" / "1st" / "casme3-micro").mkdir()
+    line = import_fails(fake_checkout, tmp_path / "out", capsys)
+    assert "casme3-micro: unknown upstream config folder" in line
+
+
+def test_a_fold_with_one_stage(fake_checkout, tmp_path, capsys):
+    (fake_checkout / "weights" / "2nd" / "cas-micro" / "net_min_loss_16.pt").unlink()
+    line = import_fails(fake_checkout, tmp_path / "out", capsys)
+    assert "net_min_loss_16_3_0.5.pt has no partner of the other stage" in line
+    assert "weights/2nd/cas-micro holds no file of subject 16" in line
+
+
+def test_a_file_of_the_other_stage(fake_checkout, tmp_path, capsys):
+    stage1 = fake_checkout / "weights" / "1st" / "cas-micro" / "net_min_loss_16_3_0.5.pt"
+    stage2 = fake_checkout / "weights" / "2nd" / "cas-micro" / "net_min_loss_16.pt"
+    swap = tmp_path / "swap.pt"
+    stage1.replace(swap)
+    stage2.replace(stage1)
+    swap.replace(stage2)
+    line = import_fails(fake_checkout, tmp_path / "out", capsys)
+    assert f"{stage1}: key 'branch1.0.seq.0.weight' is not a layer" in line
+
+
+def test_a_file_whose_shapes_do_not_fit(fake_checkout, cfg, tmp_path, capsys):
+    samm_macro = IntervalNet(IntervalNetConfig.from_cfg(cfg, "samm_macro"))  # fc1 416 -> 256
+    path = fake_checkout / "weights" / "2nd" / "cas-micro" / "net_min_loss_16.pt"
+    torch.save(upstream_state(samm_macro), path)
+    line = import_fails(fake_checkout, tmp_path / "out", capsys)
+    assert f"{path} does not fit our IntervalNet" in line and "size mismatch" in line
+
+
+def test_a_file_that_needs_pickled_code_is_refused(fake_checkout, tmp_path, capsys):
+    path = fake_checkout / "weights" / "2nd" / "cas-micro" / "net_min_loss_16.pt"
+    torch.save({"fc1.weight": Path("/")}, path)  # loading it would have to import pathlib
+    line = import_fails(fake_checkout, tmp_path / "out", capsys)
+    assert f"{path} is not a plain PyTorch state dict" in line
+
+
+def test_a_missing_config_file(fake_checkout, tmp_path, capsys):
+    args = ["import-upstream", str(fake_checkout), "--out", str(tmp_path / "o")]
+    assert main([*args, "--config", str(tmp_path / "none.yaml")]) == 2
+    assert "none.yaml not found" in capsys.readouterr().err
