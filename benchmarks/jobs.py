@@ -24,7 +24,8 @@ def job_faces(a: dict) -> dict:
     json_path = Path(a["out"]).with_suffix(".landmarks.json")
     video_landmarks(a["size"]).to_json(json_path)
     t0 = time.perf_counter()
-    faces(a["frames"], str(json_path), a["out"], FACE, CHUNK, _quiet)
+    interpolation = project_config()["preprocess"]["face_interpolation"]
+    faces(a["frames"], str(json_path), a["out"], FACE, CHUNK, interpolation, _quiet)
     return {"seconds": time.perf_counter() - t0, "items": len(os.listdir(a["frames"]))}
 
 
@@ -89,7 +90,8 @@ def job_upstream(a: dict) -> dict:
     for t in range(a["pairs"]):
         prev = cv2.imread(str(files[t]), cv2.IMREAD_GRAYSCALE)
         nxt = cv2.imread(str(files[t + a["step"]]), cv2.IMREAD_GRAYSCALE)
-        prev, nxt = crop_resize(prev, marks.box, FACE), crop_resize(nxt, marks.box, FACE)
+        prev = crop_resize(prev, marks.box, FACE, "linear")  # upstream's cv2.resize default
+        nxt = crop_resize(nxt, marks.box, FACE, "linear")
         flow = tvl1(prev, nxt)
         samples.append(flow_to_sample(flow, geom, feats["roi_width"], feats["roi_height"]))
     seconds = time.perf_counter() - t0

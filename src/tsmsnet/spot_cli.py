@@ -21,6 +21,7 @@ from pathlib import Path
 from tsmsnet.config import SpotConfig
 from tsmsnet.errors import InputError
 from tsmsnet.preprocess.record import KEYS as PREPROCESS_KEYS
+from tsmsnet.preprocess.record import complete_record
 
 # A video may differ from the models' fps by this fraction (29.97 fps fits models of 30 fps):
 # K, L and expression durations are counted in frames, so a larger difference misfits them.
@@ -93,7 +94,7 @@ def load_model_set(folder: str | Path) -> ModelSet:
                 f"checkpoint {path} does not record {', '.join(missing)} (written by an older "
                 "tsmsnet): rerun the workflow to retrain it"
             )
-        extras[path] = extra
+        extras[path] = {**extra, "preprocess": complete_record(extra["preprocess"])}
     a, i = extras[apex], extras[interval]
     for key in ("spot", "fps"):
         if a[key] != i[key]:
@@ -197,6 +198,7 @@ def preprocess_input(
         out=str(faces),
         size=preprocess["face_size"],
         chunk=chunk,
+        interpolation=preprocess["face_interpolation"],
         log=log,
     )
     flow = on_device(preprocess["flow"], device)
