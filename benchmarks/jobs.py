@@ -122,6 +122,7 @@ def _use_layout(a: dict) -> None:
 
 
 def job_train_apex(a: dict) -> dict:
+    from tsmsnet.config import stage1_input
     from tsmsnet.models.apex import ApexNetConfig
     from tsmsnet.training.device import set_threads
     from tsmsnet.training.train import train_apex
@@ -129,7 +130,7 @@ def job_train_apex(a: dict) -> dict:
     set_threads(a["threads"])
     _use_layout(a)
     cfg = project_config()
-    train = {**cfg["apex_net"], "epochs": 1}
+    train = {**cfg["apex_net"], "input_scaling": stage1_input(cfg), "epochs": 1}
     net = ApexNetConfig.from_sections(train, cfg["preprocess"]["features"])
     items = _training_items(a["stores"], 1000, 400)
     lines: list[str] = []
