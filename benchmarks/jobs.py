@@ -24,7 +24,8 @@ def job_faces(a: dict) -> dict:
     json_path = Path(a["out"]).with_suffix(".landmarks.json")
     video_landmarks(a["size"]).to_json(json_path)
     t0 = time.perf_counter()
-    faces(a["frames"], str(json_path), a["out"], FACE, CHUNK, _quiet)
+    interpolation = project_config()["preprocess"]["face_interpolation"]
+    faces(a["frames"], str(json_path), a["out"], FACE, CHUNK, interpolation, _quiet)
     return {"seconds": time.perf_counter() - t0, "items": len(os.listdir(a["frames"]))}
 
 
@@ -89,7 +90,8 @@ def job_upstream(a: dict) -> dict:
     for t in range(a["pairs"]):
         prev = cv2.imread(str(files[t]), cv2.IMREAD_GRAYSCALE)
         nxt = cv2.imread(str(files[t + a["step"]]), cv2.IMREAD_GRAYSCALE)
-        prev, nxt = crop_resize(prev, marks.box, FACE), crop_resize(nxt, marks.box, FACE)
+        prev = crop_resize(prev, marks.box, FACE, "linear")  # upstream's cv2.resize default
+        nxt = crop_resize(nxt, marks.box, FACE, "linear")
         flow = tvl1(prev, nxt)
         samples.append(flow_to_sample(flow, geom, feats["roi_width"], feats["roi_height"]))
     seconds = time.perf_counter() - t0
@@ -120,6 +122,7 @@ def _use_layout(a: dict) -> None:
 
 
 def job_train_apex(a: dict) -> dict:
+    from tsmsnet.config import stage1_input
     from tsmsnet.models.apex import ApexNetConfig
     from tsmsnet.training.device import set_threads
     from tsmsnet.training.train import train_apex
@@ -127,7 +130,7 @@ def job_train_apex(a: dict) -> dict:
     set_threads(a["threads"])
     _use_layout(a)
     cfg = project_config()
-    train = {**cfg["apex_net"], "epochs": 1}
+    train = {**cfg["apex_net"], "input_scaling": stage1_input(cfg), "epochs": 1}
     net = ApexNetConfig.from_sections(train, cfg["preprocess"]["features"])
     items = _training_items(a["stores"], 1000, 400)
     lines: list[str] = []

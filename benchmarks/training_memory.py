@@ -80,7 +80,7 @@ def _items(stores: list[str], length: int, every: int) -> list:
 
 def job(a: dict) -> dict:
     """One training run: stage 'apex' or 'interval' on the given stores."""
-    from tsmsnet.config import spot_config
+    from tsmsnet.config import spot_config, stage1_input
     from tsmsnet.models.apex import ApexNetConfig
     from tsmsnet.models.interval import IntervalNetConfig
     from tsmsnet.training.device import set_threads
@@ -93,7 +93,7 @@ def job(a: dict) -> dict:
     t0 = time.perf_counter()
     if a["stage"] == "apex":
         spot = cfg["configs"]["samm_micro"]
-        train = {**cfg["apex_net"], "epochs": 1}
+        train = {**cfg["apex_net"], "input_scaling": stage1_input(cfg), "epochs": 1}
         net = ApexNetConfig.from_sections(train, cfg["preprocess"]["features"])
         items = _items(a["stores"], 60, 400)
         train_apex(items, net, train, 0, "cpu", lines.append, K=int(spot["K"]))
@@ -101,7 +101,7 @@ def job(a: dict) -> dict:
         spot = spot_config(cfg, a["config"])
         spot = dataclasses.replace(spot, L=int(a.get("L", spot.L)))
         train = {**cfg["interval_net"], "epochs": 1}
-        net = IntervalNetConfig.from_spot(spot, cfg["preprocess"]["features"])
+        net = IntervalNetConfig.from_spot(spot, train, cfg["preprocess"]["features"])
         # Long enough that windows of L clips are positive (half of stride*L+1 frames covered).
         length = int(0.5 * (STRIDE * spot.L + 1)) + 60
         items = _items(a["stores"], length, 2 * length + 200)

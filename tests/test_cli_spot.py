@@ -11,6 +11,7 @@ import cv2
 import pandas as pd
 import pytest
 import torch
+import zarr
 
 from tsmsnet.config import spot_config
 from tsmsnet.datasets.frames import list_frames
@@ -81,6 +82,25 @@ def test_checkpoints_record_fps_and_preprocessing(fold, cfg):
         assert s.preprocess["face_size"] == cfg["preprocess"]["face_size"]
         assert s.preprocess["features"] == cfg["preprocess"]["features"]
         assert s.preprocess["flow"]["method"] == "dis"  # tests/configs/tiny.yaml
+        interpolation = cfg["preprocess"]["face_interpolation"]
+        assert s.preprocess["face_interpolation"] == interpolation
+        faces = zarr.open_array(res / "faces" / f"{row['video']}.zarr", mode="r")
+        assert faces.attrs["interpolation"] == interpolation
+        apex = torch.load(folder / "apex.pt", map_location="cpu", weights_only=True)
+        assert apex["net_cfg"]["input_scaling"] == cfg["datasets"]["casme2"]["stage1_input"]
+        assert apex["net_cfg"]["init"] == payload["net_cfg"]["init"] == cfg["apex_net"]["init"]
+
+
+def test_older_checkpoints_without_face_interpolation_were_area(tmp_path, cfg):
+    """Checkpoints written before preprocess.face_interpolation existed resized with area."""
+    from tsmsnet.preprocess.record import preprocess_record
+
+    record = preprocess_record(cfg)
+    del record["face_interpolation"]
+    extra = {"spot": spot_config(cfg, "cas_micro").record(), "fps": 30.0, "preprocess": record}
+    for name in ("apex.pt", "interval.pt"):
+        torch.save({"format": 2, "extra": extra}, tmp_path / name)
+    assert load_model_set(tmp_path).preprocess["face_interpolation"] == "area"
 
 
 def write_mp4(frames_dir: Path, out: Path, fps: float) -> int:

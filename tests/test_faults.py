@@ -316,7 +316,14 @@ def test_disk_full_while_writing_a_store_leaves_nothing(tmp_path, monkeypatch, c
     lm = landmarks_json(tmp_path / "lm.json")
     with pytest.raises(SystemExit):
         run_step(
-            smk, faces, source=str(source), landmarks_json=str(lm), out=str(out), size=32, chunk=4
+            smk,
+            faces,
+            source=str(source),
+            landmarks_json=str(lm),
+            out=str(out),
+            size=32,
+            chunk=4,
+            interpolation="linear",
         )
     err = capsys.readouterr().err
     assert err.startswith("tsmsnet: faces: disk full (no space left on device at ")

@@ -1,10 +1,12 @@
-"""Crop/landmark mapping and the face geometry (eye hexagons, ROIs, nose patch)."""
+"""Crop/resize (with its interpolation), landmark mapping and the face geometry (eye hexagons,
+ROIs, nose patch)."""
 
+import cv2
 import numpy as np
 import pytest
 
 from benchmarks.fixtures.video import face_points_128
-from tsmsnet.errors import InputError
+from tsmsnet.errors import ConfigError, InputError
 from tsmsnet.preprocess.align import crop_resize, map_points
 from tsmsnet.preprocess.geometry import FaceGeometry, eye_hexagons, nose_patch, roi_boxes
 
@@ -31,14 +33,39 @@ def test_map_points_non_square_box():
 def test_crop_resize_takes_the_box():
     frame = np.zeros((300, 400), dtype=np.uint8)
     frame[50:250, 100:300] = 200  # exactly the box
-    out = crop_resize(frame, (100, 50, 300, 250), SIZE)
+    out = crop_resize(frame, (100, 50, 300, 250), SIZE, "linear")
     assert out.shape == (SIZE, SIZE) and out.dtype == np.uint8
     assert (out == 200).all()
 
 
 def test_crop_resize_empty_box_is_an_error():
     with pytest.raises(InputError):
-        crop_resize(np.zeros((10, 10), np.uint8), (5, 5, 5, 8), SIZE)
+        crop_resize(np.zeros((10, 10), np.uint8), (5, 5, 5, 8), SIZE, "linear")
+
+
+def test_crop_resize_uses_the_configured_interpolation(cfg):
+    rng = np.random.default_rng(3)
+    frame = rng.integers(0, 256, (60, 80), dtype=np.uint8)
+    box, crop = (10, 5, 50, 45), frame[5:45, 10:50]  # 40 x 40, shrunk to 16 x 16
+    linear = crop_resize(frame, box, 16, "linear")
+    area = crop_resize(frame, box, 16, "area")
+    np.testing.assert_array_equal(
+        linear, cv2.resize(crop, (16, 16), interpolation=cv2.INTER_LINEAR)
+    )
+    np.testing.assert_array_equal(linear, cv2.resize(crop, (16, 16)))  # upstream's call
+    np.testing.assert_array_equal(area, cv2.resize(crop, (16, 16), interpolation=cv2.INTER_AREA))
+    assert not np.array_equal(linear, area)
+    # area only ever shrinks with INTER_AREA: an enlarged crop is bilinear (the former behaviour)
+    np.testing.assert_array_equal(
+        crop_resize(frame, box, 64, "area"),
+        cv2.resize(crop, (64, 64), interpolation=cv2.INTER_LINEAR),
+    )
+    assert cfg["preprocess"]["face_interpolation"] == "linear"  # upstream's default
+
+
+def test_crop_resize_unknown_interpolation_is_a_config_error():
+    with pytest.raises(ConfigError, match="face_interpolation 'cubic'"):
+        crop_resize(np.zeros((10, 10), np.uint8), (0, 0, 8, 8), SIZE, "cubic")
 
 
 def test_eye_hexagons_push_points_out():

@@ -54,7 +54,7 @@ def landmarks() -> Landmarks:
 @pytest.fixture(scope="module")
 def faces(video, landmarks, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("faces") / "faces.zarr"
-    write_faces(FrameSource(video), landmarks, out, SIZE, chunk=8)
+    write_faces(FrameSource(video), landmarks, out, SIZE, chunk=8, interpolation="linear")
     return out
 
 
@@ -98,13 +98,16 @@ def test_faces_store(faces, video):
     assert attrs["landmark_frame"] == 0
     np.testing.assert_allclose(attrs["landmarks"], face_points_128(), atol=1e-9)
     frame = FrameSource(video).read(13)
-    np.testing.assert_array_equal(arr[13], crop_resize(frame, BOX, SIZE))
+    np.testing.assert_array_equal(arr[13], crop_resize(frame, BOX, SIZE, "linear"))
+    assert attrs["interpolation"] == "linear"
     assert not list(faces.parent.glob(".*.tmp-*"))
 
 
 def test_faces_progress_log(video, landmarks, tmp_path):
     lines = []
-    write_faces(FrameSource(video), landmarks, tmp_path / "f.zarr", SIZE, 8, log=lines.append)
+    write_faces(
+        FrameSource(video), landmarks, tmp_path / "f.zarr", SIZE, 8, "linear", log=lines.append
+    )
     assert 2 <= len(lines) <= 11 and f"{N}/{N} (100%)" in lines[-1]
 
 
@@ -190,7 +193,7 @@ def test_too_short_video(video, landmarks, geom, tmp_path):
         def iter_grey(self, start=0, stop=None):
             yield from (FrameSource(video).read(i) for i in range(start, stop or 5))
 
-    write_faces(Short(), landmarks, tmp_path / "f.zarr", SIZE, 8)
+    write_faces(Short(), landmarks, tmp_path / "f.zarr", SIZE, 8, "linear")
     rec = Recorder(open_store(tmp_path / "f.zarr"))
     with pytest.raises(InputError, match="short_vid.*at least 6 frames"):
         write_flow_features(

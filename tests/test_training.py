@@ -9,7 +9,7 @@ import torch
 import zarr
 
 from tsmsnet.errors import ConfigError, InputError
-from tsmsnet.models import ApexNetConfig, IntervalNet, IntervalNetConfig, normalise_clips
+from tsmsnet.models import ApexNetConfig, IntervalNet, IntervalNetConfig, minmax_channels
 from tsmsnet.pipeline import loso_folds
 from tsmsnet.training.data import ApexSamples, BlockShuffleBatchSampler, WindowSamples
 from tsmsnet.training.device import pick_device
@@ -127,7 +127,7 @@ def _fold_project(cfg, tmp_path):
 
 def _train_fold(cfg, tmp_path, fold, stores, truth, tag, videos=None, which="with_type"):
     """The workflow's training step (steps.train.train_fold) on one fold, weights back."""
-    from tsmsnet.config import spot_config
+    from tsmsnet.config import spot_config, training
     from tsmsnet.preprocess.record import preprocess_record
     from tsmsnet.steps.train import train_fold
 
@@ -143,7 +143,7 @@ def _train_fold(cfg, tmp_path, fold, stores, truth, tag, videos=None, which="wit
         videos=videos,
         held_out=fold.held_out,
         spot=spot,
-        train=tiny(cfg["apex_net"], epochs=2, batch_size=16, videos=which),
+        train=tiny(training(cfg, "apex_net"), epochs=2, batch_size=16, videos=which),
         targets={"reader": "sheet"},
         preprocess=preprocess_record(cfg),
         seed=11,
@@ -309,7 +309,7 @@ def test_lazy_datasets_read_across_chunks(tmp_path):
     win = WindowSamples([a, b], starts, [np.zeros(16), np.ones(5)], L=6, cache_mb=0.05)
     x, y = win[16 + 3]
     assert x.shape == (6, 3, 42, 42) and y.dtype == torch.int64 and y == 1
-    np.testing.assert_array_equal(x.numpy(), normalise_clips(raw[1][3:9]))
+    np.testing.assert_array_equal(x.numpy(), minmax_channels(raw[1][3:9]))
     with pytest.raises(InputError, match="run past the end"):
         WindowSamples([b], [np.arange(6)], [np.zeros(6)], L=6)
 
@@ -429,7 +429,23 @@ def test_dataset_training_overrides_replace_only_their_keys(cfg):
     assert apex["batch_size"] == 16 and apex["epochs"] == cfg["apex_net"]["epochs"]
     assert training(cfg, "interval_net") == cfg["interval_net"]
     cfg["dataset"] = "casme2"
-    assert training(cfg, "apex_net") == cfg["apex_net"]
+    assert training(cfg, "apex_net") == {**cfg["apex_net"], "input_scaling": "minmax"}
     assert training(cfg, "interval_net")["epochs"] == 7
     with pytest.raises(ConfigError, match="unknown network section 'apex'"):
         training(cfg, "apex")
+
+
+def test_stage1_input_follows_the_dataset_and_a_preset_may_set_its_own(cfg):
+    from tsmsnet.config import training
+
+    cfg["datasets"]["casme2"]["stage1_input"] = "raw"
+    cfg["datasets"]["samm_lv"]["stage1_input"] = "minmax"
+    cfg["dataset"] = "samm_lv"
+    assert training(cfg, "apex_net")["input_scaling"] == "minmax"
+    cfg["dataset"] = "synthetic"
+    preset = cfg["synthetic"]["presets"][cfg["synthetic"]["preset"]]
+    assert preset["layout"] == "casme2" and "stage1_input" not in preset
+    assert training(cfg, "apex_net")["input_scaling"] == "raw"  # the layout dataset's
+    preset["stage1_input"] = "minmax"
+    assert training(cfg, "apex_net")["input_scaling"] == "minmax"
+    assert "input_scaling" not in training(cfg, "interval_net")

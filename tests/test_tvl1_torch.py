@@ -119,7 +119,7 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def face() -> np.ndarray:
-    return crop_resize(grey_astronaut(), FACE_BOX, SIZE)
+    return crop_resize(grey_astronaut(), FACE_BOX, SIZE, "linear")
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def geom() -> FaceGeometry:
 @pytest.fixture(scope="module")
 def pairs(face):
     """Four pairs of different content and motion: (prevs, nexts, true flows)."""
-    other = crop_resize(grey_astronaut(), (150, 60, 290, 200), SIZE)  # a wider crop
+    other = crop_resize(grey_astronaut(), (150, 60, 290, 200), SIZE, "linear")  # a wider crop
     made = [
         (face, *warp_pair(face, head_and_mouth)),
         (face, *warp_pair(face, shift)),

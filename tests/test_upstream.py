@@ -3,6 +3,7 @@ importer turns a checkout into model sets with their records, and refuses what d
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,8 @@ def link_checkout(shared_dir: Path, root: Path, configs=CONFIG_NAMES) -> Path:
 
 def nets(cfg: dict, config: str) -> tuple[ApexNet, IntervalNet]:
     # The network function only (README: code / 255, no input scaling applied).
-    return ApexNet(ApexNetConfig.from_cfg(cfg)), IntervalNet(
+    apex_cfg = replace(ApexNetConfig.from_cfg(cfg), input_scaling="raw")
+    return ApexNet(apex_cfg), IntervalNet(
         IntervalNetConfig.from_cfg(cfg, config)
     )
 

@@ -87,6 +87,32 @@ def test_a_training_override_retrains_only_that_network(tiny_run, tmp_path):
     assert not any(c[rule] for rule in (*PREPROCESS, "synthetic_subject", "annotations")), c
 
 
+@pytest.mark.parametrize(
+    "text, retrained",
+    [
+        ("synthetic: {presets: {tiny: {stage1_input: raw}}}\n", "train_apex"),
+        ("apex_net: {init: xavier}\n", "train_apex"),
+        ("interval_net: {init: xavier}\n", "train_interval"),
+    ],
+)
+def test_stage1_scaling_or_init_retrains_only_that_network(tiny_run, tmp_path, text, retrained):
+    project = clone_run(tiny_run, tmp_path / "p")
+    c = counts(scheduled(project, *override(project, "net.yaml", text)))
+    other = ({"train_apex", "train_interval"} - {retrained}).pop()
+    assert c[retrained] == 6 and c["spot"] == 6 and c["evaluate"] == 1, c
+    assert c[other] == 0 and c["classical"] == 0, c
+    assert not any(c[rule] for rule in (*PREPROCESS, "synthetic_subject", "annotations")), c
+
+
+def test_face_interpolation_reruns_the_faces_and_everything_after(tiny_run, tmp_path):
+    project = clone_run(tiny_run, tmp_path / "p")
+    text = "preprocess: {face_interpolation: area}\n"
+    c = counts(scheduled(project, *override(project, "faces.yaml", text)))
+    assert c["faces"] == 3 and c["stage2_features"] == 3 and c["stage1_features"] == 6, c
+    assert c["landmarks"] == 0 and c["synthetic_subject"] == 0, c
+    assert c["train_apex"] == c["train_interval"] == c["spot"] == c["classical"] == 6, c
+
+
 def test_editing_one_annotation_row_reruns_no_preprocessing(tiny_run, tmp_path):
     project = clone_run(tiny_run, tmp_path / "p")
     book_path = project / "results/synthetic/data/CAS(ME)^2code_final.xlsx"

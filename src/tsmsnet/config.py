@@ -111,6 +111,21 @@ def dataset_configs(cfg: dict) -> list[str]:
     return list(cfg["datasets"][dataset]["configs"])
 
 
+def stage1_input(cfg: dict) -> str:
+    """How stage 1 scales its inputs on the selected dataset (`minmax` or `raw`).
+
+    datasets.<name>.stage1_input; a synthetic run takes its preset's `stage1_input` when it
+    sets one, else the value of the dataset whose layout it writes.
+    """
+    dataset = cfg["dataset"]
+    if dataset == "synthetic":
+        preset = synthetic_preset(cfg)
+        if "stage1_input" in preset:
+            return str(preset["stage1_input"])
+        dataset = preset["layout"]
+    return str(cfg["datasets"][dataset]["stage1_input"])
+
+
 TRAINED_NETS = ("apex_net", "interval_net")
 
 
@@ -121,6 +136,8 @@ def training(cfg: dict, net: str) -> dict:
     dataset may override some of them under `train` (datasets.<name>.train or, for synthetic,
     the active preset's train), e.g. a smaller batch where a few videos would give only a few
     optimiser steps per epoch. Test subjects never enter: these are fixed before any training.
+    apex_net also gets `input_scaling` (stage1_input): it shapes what the network learns, so
+    it travels with the training settings into the rule's params and the checkpoint.
     """
     if net not in TRAINED_NETS:
         raise ConfigError(f"unknown network section '{net}'; known: {', '.join(TRAINED_NETS)}")
@@ -129,7 +146,10 @@ def training(cfg: dict, net: str) -> dict:
         overrides = synthetic_preset(cfg).get("train", {})
     else:
         overrides = cfg["datasets"][dataset].get("train", {})
-    return {**cfg[net], **(overrides.get(net) or {})}
+    settings = {**cfg[net], **(overrides.get(net) or {})}
+    if net == "apex_net":
+        settings["input_scaling"] = stage1_input(cfg)
+    return settings
 
 
 def job_environment(cfg: dict, environ: MutableMapping[str, str]) -> dict[str, str]:

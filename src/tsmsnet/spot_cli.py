@@ -115,6 +115,7 @@ def preprocess_input(
         out=str(faces),
         size=preprocess["face_size"],
         chunk=chunk,
+        interpolation=preprocess["face_interpolation"],
         log=log,
     )
     flow = on_device(preprocess["flow"], device)

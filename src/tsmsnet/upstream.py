@@ -36,7 +36,7 @@ class UpstreamConfig:
     subject_digits: int  # digits of the subject in upstream's file names
     subject_format: str  # upstream's digits -> the subject id our dataset reader gives
     # How upstream fed stage 1: per-sample, per-channel min-max to [0, 1] on CAS(ME)^2, raw on
-    # SAMM (method.md). Goes into ApexNetConfig once the network applies it.
+    # SAMM (method.md). The imported ApexNetConfig applies it.
     input_scaling: str
 
 

@@ -18,8 +18,13 @@ if SYNTHETIC:
             data_root=readers_root,
             subject_index=lambda wildcards: SUBJECT_INDEX[wildcards.subject],
             # Only what shapes this subject's frames: the subject count is left out, so
-            # adding a subject regenerates nothing else; so are the training overrides.
-            preset={k: v for k, v in PRESET.items() if k not in ("subjects", "train")},
+            # adding a subject regenerates nothing else; so are the training settings
+            # (train overrides, stage1_input).
+            preset={
+                k: v
+                for k, v in PRESET.items()
+                if k not in ("subjects", "train", "stage1_input")
+            },
             synthetic={k: v for k, v in config["synthetic"].items() if k != "presets"},
             fps=config["datasets"][LAYOUT]["fps"],
             face_size=config["preprocess"]["face_size"],

@@ -40,6 +40,7 @@ rule faces:
         source=video_source,
         fingerprint=frames_fingerprint,
         size=config["preprocess"]["face_size"],
+        interpolation=config["preprocess"]["face_interpolation"],
         chunk=config["preprocess"]["chunk_frames"],
     script:
         "../scripts/faces.py"

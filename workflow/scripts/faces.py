@@ -16,5 +16,6 @@ run_step(
     landmarks_json=smk.input.landmarks,
     out=smk.output[0],
     size=smk.params.size,
+    interpolation=smk.params.interpolation,
     chunk=smk.params.chunk,
 )

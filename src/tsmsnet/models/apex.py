@@ -9,19 +9,34 @@ from torch import nn
 
 from tsmsnet.config import training
 from tsmsnet.errors import ConfigError
-from tsmsnet.models.layers import conv_unit, fast_layout, init_weights, out_size
+from tsmsnet.models.layers import (
+    check_init,
+    conv_unit,
+    fast_layout,
+    initialise,
+    minmax_channels,
+    out_size,
+)
+
+# How stage 1 scales a sample before its first layer (config datasets.<name>.stage1_input):
+# minmax, each channel of each sample to [0, 1] (upstream for CAS(ME)^2, data/data.py), or
+# raw, the features as stored (upstream for SAMM).
+INPUT_SCALINGS = ("minmax", "raw")
 
 
 @dataclass(frozen=True)
 class ApexNetConfig:
     """Everything needed to rebuild an ApexNet (stored in checkpoints via `asdict`).
 
-    fc_hidden and se_channels come from config.yaml (`apex_net`); the stream widths are the
-    published architecture; the input size follows the ROI layout (`from_cfg`).
+    fc_hidden, se_channels and init come from config.yaml (`apex_net`), input_scaling from
+    the dataset's `stage1_input` (both as `config.training` gives them); the stream widths are
+    the published architecture; the input size follows the ROI layout (`from_cfg`).
     """
 
     fc_hidden: int
     se_channels: int
+    input_scaling: str
+    init: str
     in_height: int = 42
     in_width: int = 42
     u_channels: int = 3
@@ -29,13 +44,20 @@ class ApexNetConfig:
     s_channels: int = 8
     inception_channels: int = 16
 
+    def __post_init__(self):
+        check_scaling(self.input_scaling)
+        check_init(self.init)
+
     @classmethod
     def from_sections(cls, train: dict, features: dict) -> ApexNetConfig:
         """Build from config sections: a network's training settings (`apex_net`, as
-        `config.training` gives them) and `preprocess.features` (the ROI layout)."""
+        `config.training` gives them, with input_scaling) and `preprocess.features` (the ROI
+        layout)."""
         return cls(
             fc_hidden=int(train["fc_hidden"]),
             se_channels=int(train["se_channels"]),
+            input_scaling=str(train["input_scaling"]),
+            init=str(train["init"]),
             in_height=2 * int(features["roi_height"]),
             in_width=int(features["roi_width"]),
         )
@@ -46,13 +68,33 @@ class ApexNetConfig:
         return cls.from_sections(training(cfg, "apex_net"), cfg["preprocess"]["features"])
 
 
+def check_scaling(scaling: str) -> str:
+    """ConfigError unless `scaling` is one of INPUT_SCALINGS."""
+    if scaling not in INPUT_SCALINGS:
+        raise ConfigError(
+            f"unknown stage-1 input scaling '{scaling}'; use one of {', '.join(INPUT_SCALINGS)}"
+        )
+    return scaling
+
+
+def scale_inputs(x: torch.Tensor, scaling: str) -> torch.Tensor:
+    """A stage-1 batch (B, 3, H, W) as the network sees it under `scaling` (INPUT_SCALINGS).
+
+    minmax works per sample and channel over the whole H x W map (both ROIs stacked, as
+    upstream); a constant channel becomes 0 (upstream divides 0 by 0 and gets NaN).
+    """
+    return minmax_channels(x) if check_scaling(scaling) == "minmax" else x
+
+
 def _reduce(n: int) -> int:
     """Every spatial reduction of this net is a 3x3, stride 3, padding 1 window."""
     return out_size(n, 3, 3, 1)
 
 
 class ApexNet(nn.Module):
-    """Three single-map streams (u, v, strain) -> inception -> squeeze-excitation -> FC score."""
+    """Input scaling -> three single-map streams (u, v, strain) -> inception ->
+    squeeze-excitation -> FC score. The scaling is part of the network, so training, step 1
+    and `tsmsnet spot` apply the one the checkpoint's net_cfg records."""
 
     def __init__(self, cfg: ApexNetConfig):
         super().__init__()
@@ -84,11 +126,11 @@ class ApexNet(nn.Module):
             raise ConfigError(f"ApexNet input {cfg.in_height}x{cfg.in_width} is too small")
         self.fc1 = nn.Linear(merged * h * w, cfg.fc_hidden)
         self.fc2 = nn.Linear(cfg.fc_hidden, 1)
-        init_weights(self)
+        initialise(self, cfg.init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (B, 3, H, W) with channels u, v, strain -> (B,) scores."""
-        x = fast_layout(x)
+        """x: (B, 3, H, W) with channels u, v, strain, as stored -> (B,) scores."""
+        x = fast_layout(scale_inputs(x, self.cfg.input_scaling))
         u, v, s = x[:, 0:1], x[:, 1:2], x[:, 2:3]  # (B, 1, 42, 42) each
         stem = torch.cat(
             [self.u_stream(u), self.v_stream(v), self.s_stream(s)], dim=1

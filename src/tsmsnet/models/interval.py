@@ -4,28 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tsmsnet.config import SpotConfig, spot_config
+from tsmsnet.config import SpotConfig, spot_config, training
 from tsmsnet.errors import ConfigError
-from tsmsnet.models.layers import conv_unit, fast_layout, init_weights, out_size
+from tsmsnet.models.layers import check_init, conv_unit, fast_layout, initialise, out_size
 
 
 @dataclass(frozen=True)
 class IntervalNetConfig:
     """Everything needed to rebuild an IntervalNet (stored in checkpoints via `asdict`).
 
-    L, stride, padding and fc_hidden depend on the spotting config (config.yaml `configs`);
-    the channel widths are the published architecture.
+    L, stride, padding and fc_hidden depend on the spotting config (config.yaml `configs`),
+    init comes from config.yaml `interval_net`; the channel widths are the published
+    architecture.
     """
 
     L: int
     stride: int
     padding: tuple[int, int, int]
     fc_hidden: int
+    init: str
     in_height: int = 42
     in_width: int = 42
     cnn_channels: int = 16
@@ -37,16 +38,19 @@ class IntervalNetConfig:
         object.__setattr__(self, "seq_channels", tuple(int(c) for c in self.seq_channels))
         if len(self.padding) != len(self.seq_channels):
             raise ConfigError(f"interval_net padding needs {len(self.seq_channels)} values")
+        check_init(self.init)
 
     @classmethod
-    def from_spot(cls, spot: SpotConfig, features: dict) -> IntervalNetConfig:
-        """Build from one spotting config (L and its interval net) and `preprocess.features`
-        (the ROI layout)."""
+    def from_spot(cls, spot: SpotConfig, train: dict, features: dict) -> IntervalNetConfig:
+        """Build from one spotting config (L and its interval net), the training settings
+        (`interval_net`, as `config.training` gives them) and `preprocess.features` (the ROI
+        layout)."""
         return cls(
             L=spot.L,
             stride=spot.interval_stride,
             padding=spot.interval_padding,
             fc_hidden=spot.interval_fc_hidden,
+            init=str(train["init"]),
             in_height=2 * int(features["roi_height"]),
             in_width=int(features["roi_width"]),
         )
@@ -54,7 +58,8 @@ class IntervalNetConfig:
     @classmethod
     def from_cfg(cls, cfg: dict, config_name: str) -> IntervalNetConfig:
         """Build from the full config dict for one spotting config (e.g. `cas_micro`)."""
-        return cls.from_spot(spot_config(cfg, config_name), cfg["preprocess"]["features"])
+        spot = spot_config(cfg, config_name)
+        return cls.from_spot(spot, training(cfg, "interval_net"), cfg["preprocess"]["features"])
 
     def sequence_length(self) -> int:
         """Length of the temporal axis after the three Conv1d layers."""
@@ -62,25 +67,6 @@ class IntervalNetConfig:
         for p in self.padding:
             n = out_size(n, 3, self.stride, p)
         return n
-
-
-def normalise_clips(x):
-    """Min-max normalise each channel of each clip over its (H, W) plane.
-
-    Works on numpy arrays (returns float32) and torch tensors (returns a float tensor). A
-    constant channel, zero padding included, becomes all 0 instead of upstream's 0/0 NaN.
-    """
-    if isinstance(x, torch.Tensor):
-        x = x.float() if not torch.is_floating_point(x) or x.dtype == torch.float16 else x
-        lo = x.amin(dim=(-2, -1), keepdim=True)
-        span = x.amax(dim=(-2, -1), keepdim=True) - lo
-        ok = span > 0
-        return torch.where(ok, (x - lo) / torch.where(ok, span, torch.ones_like(span)), 0.0)
-    x = np.asarray(x, dtype=np.float32)
-    lo = x.min(axis=(-2, -1), keepdims=True)
-    span = x.max(axis=(-2, -1), keepdims=True) - lo
-    ok = span > 0
-    return np.where(ok, (x - lo) / np.where(ok, span, 1.0), 0.0).astype(np.float32)
 
 
 class IntervalNet(nn.Module):
@@ -119,10 +105,11 @@ class IntervalNet(nn.Module):
         self.flat = c_in * n
         self.fc1 = nn.Linear(self.flat, cfg.fc_hidden)
         self.fc2 = nn.Linear(cfg.fc_hidden, 2)
-        init_weights(self)
+        initialise(self, cfg.init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (B, L, 3, H, W), each clip channel already min-max normalised -> (B, 2) logits."""
+        """x: (B, L, 3, H, W), each clip channel already min-max normalised
+        (layers.minmax_channels, applied where windows are read) -> (B, 2) logits."""
         b, n_clips = x.shape[:2]
         if n_clips != self.cfg.L:
             raise ValueError(f"IntervalNet expects {self.cfg.L} clips per window, got {n_clips}")

@@ -1,9 +1,17 @@
-"""Building blocks shared by both networks: the conv unit, size arithmetic, upstream init."""
+"""Building blocks shared by both networks: the conv unit, size arithmetic, input min-max
+scaling and the weight initialisations."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
+
+from tsmsnet.errors import ConfigError
+
+# How a network's weights start: torch's own per-layer defaults (upstream trains from these:
+# model.py and model_merge.py are built with init_weights=False) or init_weights below.
+INITS = ("pytorch", "xavier")
 
 # Both networks are many thin convolutions (1-16 channels); with the channels innermost,
 # oneDNN trains them 1.3-1.4x faster on one CPU thread, the workflow's setting (ApexNet with
@@ -32,11 +40,37 @@ def out_size(n: int, kernel: int, stride: int, padding: int) -> int:
     return (n + 2 * padding - kernel) // stride + 1
 
 
-def init_weights(module: nn.Module) -> None:
-    """Upstream's init: xavier-uniform convs, unit BN, small-normal linears; biases zero.
+def minmax_channels(x):
+    """Min-max normalise each channel of each sample over its (H, W) plane, to [0, 1].
 
-    Draws from torch's global generator, so construct models after seeding. Leaves the
-    weights in the fast memory layout (values unchanged; checkpoints load into it).
+    Works on numpy arrays (returns float32) and torch tensors (returns a float tensor). A
+    constant channel, zero padding included, becomes all 0 instead of upstream's 0/0 NaN.
+    """
+    if isinstance(x, torch.Tensor):
+        x = x.float() if not torch.is_floating_point(x) or x.dtype == torch.float16 else x
+        lo = x.amin(dim=(-2, -1), keepdim=True)
+        span = x.amax(dim=(-2, -1), keepdim=True) - lo
+        ok = span > 0
+        return torch.where(ok, (x - lo) / torch.where(ok, span, torch.ones_like(span)), 0.0)
+    x = np.asarray(x, dtype=np.float32)
+    lo = x.min(axis=(-2, -1), keepdims=True)
+    span = x.max(axis=(-2, -1), keepdims=True) - lo
+    ok = span > 0
+    return np.where(ok, (x - lo) / np.where(ok, span, 1.0), 0.0).astype(np.float32)
+
+
+def check_init(init: str) -> str:
+    """ConfigError unless `init` is one of INITS."""
+    if init not in INITS:
+        raise ConfigError(f"unknown weight init '{init}'; use one of {', '.join(INITS)}")
+    return init
+
+
+def init_weights(module: nn.Module) -> None:
+    """The `xavier` init: xavier-uniform convs, unit BN, N(0, 0.01) linears, zero biases.
+
+    Upstream defines this (_initialize_weights) but never calls it. Draws from torch's global
+    generator, so construct models after seeding.
     """
     for m in module.modules():
         if isinstance(m, (nn.Conv1d, nn.Conv2d)):
@@ -49,4 +83,15 @@ def init_weights(module: nn.Module) -> None:
         elif isinstance(m, nn.Linear):
             nn.init.normal_(m.weight, 0.0, 0.01)
             nn.init.zeros_(m.bias)
+
+
+def initialise(module: nn.Module, init: str) -> None:
+    """Start a freshly built network's weights as `init` (one of INITS) says, then put it in
+    the fast memory layout (values unchanged; checkpoints load into it).
+
+    `pytorch` keeps the draws torch made while building the layers (from the global
+    generator, so seeding before construction makes them repeatable).
+    """
+    if check_init(init) == "xavier":
+        init_weights(module)
     module.to(memory_format=FAST_FORMAT)

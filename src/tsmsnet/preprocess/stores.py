@@ -17,7 +17,7 @@ import zarr
 
 from tsmsnet.atomic import atomic_dir
 from tsmsnet.errors import ConfigError, FramesError, InputError
-from tsmsnet.preprocess.align import crop_box, crop_resize, map_points
+from tsmsnet.preprocess.align import check_interpolation, crop_box, crop_resize, map_points
 from tsmsnet.preprocess.features import flow_to_sample
 from tsmsnet.preprocess.geometry import FaceGeometry
 from tsmsnet.runlog import Progress, quiet
@@ -41,12 +41,16 @@ def open_store(source: str | Path | zarr.Array) -> zarr.Array:
         raise InputError(f"{path}: unreadable zarr store ({exc}); delete it and rerun") from exc
 
 
-def write_faces(source, landmarks, out, size: int, chunk: int, log=None) -> None:
-    """Crop every frame of `source` to the landmarks' box at size x size, into a uint8 store.
+def write_faces(
+    source, landmarks, out, size: int, chunk: int, interpolation: str, log=None
+) -> None:
+    """Crop every frame of `source` to the landmarks' box, resized to size x size with
+    `interpolation` (align.FACE_INTERPOLATIONS), into a uint8 store.
 
     attrs: first_frame, n_frames, landmarks (68x2 mapped to the face), box, source_shape,
-    landmark_frame (store index of the detection frame), face_size, source.
+    landmark_frame (store index of the detection frame), face_size, interpolation, source.
     """
+    check_interpolation(interpolation)
     n = int(source.n_frames)
     name = str(getattr(source, "path", "video"))
     box = crop_box(landmarks)
@@ -61,7 +65,7 @@ def write_faces(source, landmarks, out, size: int, chunk: int, log=None) -> None
         for frame in source.iter_grey(0, n):
             if done + fill >= n:
                 raise FramesError(f"{name}: more frames than the {n} announced")
-            block[fill] = crop_resize(frame, box, size)
+            block[fill] = crop_resize(frame, box, size, interpolation)
             fill += 1
             if fill == chunk:
                 arr[done : done + fill] = block
@@ -82,6 +86,7 @@ def write_faces(source, landmarks, out, size: int, chunk: int, log=None) -> None
                 "source_shape": [int(s) for s in landmarks.frame_shape],
                 "landmark_frame": int(landmarks.frame_index),
                 "face_size": int(size),
+                "interpolation": interpolation,
                 "source": name,
             }
         )

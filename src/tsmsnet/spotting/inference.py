@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from tsmsnet.models.interval import normalise_clips
+from tsmsnet.models.layers import minmax_channels
 
 
 @torch.no_grad()
@@ -47,7 +47,7 @@ def proposal_window(store, onset: int, L: int, stride: int) -> np.ndarray:
     clips = np.asarray(store[first : first + L], dtype=np.float32)
     window = np.zeros((L, *store.shape[1:]), dtype=np.float32)
     window[: len(clips)] = clips
-    return normalise_clips(window)
+    return minmax_channels(window)
 
 
 def majority(votes: np.ndarray) -> np.ndarray:

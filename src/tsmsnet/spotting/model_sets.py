@@ -15,6 +15,7 @@ from pathlib import Path
 from tsmsnet.config import SpotConfig
 from tsmsnet.errors import InputError
 from tsmsnet.preprocess.record import KEYS as PREPROCESS_KEYS
+from tsmsnet.preprocess.record import complete_record
 
 STAGE_FILES = ("apex.pt", "interval.pt")
 
@@ -70,7 +71,7 @@ def load_fold(folder: str | Path) -> ModelSet:
                 f"checkpoint {path} does not record {', '.join(missing)} (written by an older "
                 "tsmsnet): rerun the workflow to retrain it"
             )
-        extras[path] = extra
+        extras[path] = {**extra, "preprocess": complete_record(extra["preprocess"])}
     a, i = extras[apex], extras[interval]
     for key in ("spot", "fps"):
         if a[key] != i[key]:

@@ -17,15 +17,18 @@ def landmarks(source: str, out: str, search_frames: int, upsample: int, log: Log
     return found
 
 
-def faces(source: str, landmarks_json: str, out: str, size: int, chunk: int, log: Log) -> None:
-    """Every frame grey, cropped to the face box, size x size, into a uint8 zarr store."""
+def faces(
+    source: str, landmarks_json: str, out: str, size: int, chunk: int, interpolation: str, log: Log
+) -> None:
+    """Every frame grey, cropped to the face box, resized to size x size with `interpolation`
+    (config preprocess.face_interpolation), into a uint8 zarr store."""
     from tsmsnet.datasets.frames import FrameSource
     from tsmsnet.preprocess.landmarks import Landmarks
     from tsmsnet.preprocess.stores import write_faces
 
     found = Landmarks.from_json(landmarks_json)
     with FrameSource(source) as frames:
-        write_faces(frames, found, out, size, chunk, log=log)
+        write_faces(frames, found, out, size, chunk, interpolation, log=log)
 
 
 def flow_features(

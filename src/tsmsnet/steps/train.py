@@ -115,7 +115,7 @@ def _fit_stage(
         log(f"{len(items)} training videos, K={spot.K}")
         model, losses = train_apex(items, net_cfg, train, seed, device, log, K=spot.K)
     else:
-        net_cfg = IntervalNetConfig.from_spot(spot, features)
+        net_cfg = IntervalNetConfig.from_spot(spot, train, features)
         log(f"{len(items)} training videos, L={spot.L}")
         model, losses = train_interval(
             items, net_cfg, train, seed, device, log, clip_stride=preprocess["stage2_stride"]

@@ -5,7 +5,7 @@ so a fold folder is a model set and a config folder an ensemble for `tsmsnet spo
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -38,7 +38,9 @@ def import_settings(cfg: dict, config: UpstreamConfig, config_path: str | Path) 
     try:
         spot = spot_config(cfg, config.config)
         features = cfg["preprocess"]["features"]
-        apex_train = training({**cfg, "dataset": config.dataset}, "apex_net")
+        as_dataset = {**cfg, "dataset": config.dataset}
+        apex_train = training(as_dataset, "apex_net")
+        interval_train = training(as_dataset, "interval_net")
         fps = float(cfg["datasets"][config.dataset]["fps"])
         preprocess = preprocess_record(cfg)
     except KeyError as exc:
@@ -47,8 +49,11 @@ def import_settings(cfg: dict, config: UpstreamConfig, config_path: str | Path) 
             "config.yaml of a tsmsnet checkout with --config"
         ) from None
     return ImportSettings(
-        apex_net=ApexNetConfig.from_sections(apex_train, features),
-        interval_net=IntervalNetConfig.from_spot(spot, features),
+        # Upstream's own input scaling, whatever config.yaml now says for the dataset.
+        apex_net=replace(
+            ApexNetConfig.from_sections(apex_train, features), input_scaling=config.input_scaling
+        ),
+        interval_net=IntervalNetConfig.from_spot(spot, interval_train, features),
         spot=spot.record(),
         fps=fps,
         preprocess=preprocess,

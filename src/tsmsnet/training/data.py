@@ -16,7 +16,7 @@ import zarr
 from torch.utils.data import Dataset, Sampler
 
 from tsmsnet.errors import InputError
-from tsmsnet.models.interval import normalise_clips
+from tsmsnet.models.layers import minmax_channels
 from tsmsnet.preprocess.stores import open_store
 
 
@@ -186,13 +186,13 @@ class WindowSamples(_BlockedDataset):
 
     def __getitem__(self, i: int):
         k, s = int(self.store_of[i]), int(self.pos_of[i])
-        x = normalise_clips(self.reader.read(k, s, s + self.L))
+        x = minmax_channels(self.reader.read(k, s, s + self.L))
         return torch.from_numpy(x), torch.tensor(self._flat[i])
 
     def windows(self, indices: np.ndarray) -> torch.Tensor:
         """Windows `indices` read and normalised: (n, L, 3, H, W) float32."""
         idx = np.asarray(indices, dtype=np.int64)
-        x = normalise_clips(self.reader.gather(self.store_of[idx], self.pos_of[idx], self.L))
+        x = minmax_channels(self.reader.gather(self.store_of[idx], self.pos_of[idx], self.L))
         return torch.from_numpy(x)
 
     def __getitems__(self, indices: Sequence[int]):

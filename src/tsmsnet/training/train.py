@@ -42,6 +42,12 @@ TrainItem = tuple[object, Sequence[tuple[int, int]]]
 Progress = Callable[[int, int], None]
 
 MODELS = {"ApexNet": (ApexNet, ApexNetConfig), "IntervalNet": (IntervalNet, IntervalNetConfig)}
+# net_cfg fields that checkpoints written before they existed lack: what those models were
+# built and trained with (raw stage-1 inputs, the Xavier init).
+LEGACY_NET_CFG = {
+    "ApexNet": {"input_scaling": "raw", "init": "xavier"},
+    "IntervalNet": {"init": "xavier"},
+}
 
 
 def _device(device) -> torch.device:
@@ -281,7 +287,10 @@ def save_checkpoint(path, model: nn.Module, net_cfg, losses: Sequence[float], re
 
 
 def load_checkpoint(path, device) -> tuple[nn.Module, dict]:
-    """Rebuild the stored model on `device` in eval mode; returns (model, payload)."""
+    """Rebuild the stored model on `device` in eval mode; returns (model, payload).
+
+    A checkpoint lacking a later net_cfg field gets the value it was trained with
+    (LEGACY_NET_CFG)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"checkpoint {path} does not exist; train the model first")
@@ -290,7 +299,7 @@ def load_checkpoint(path, device) -> tuple[nn.Module, dict]:
     if name not in MODELS:
         raise InputError(f"checkpoint {path} holds an unknown model '{name}'")
     model_cls, cfg_cls = MODELS[name]
-    model = model_cls(cfg_cls(**payload["net_cfg"]))
+    model = model_cls(cfg_cls(**{**LEGACY_NET_CFG[name], **payload["net_cfg"]}))
     model.load_state_dict(payload["state_dict"])
     return model.to(_device(device)).eval(), payload
 
