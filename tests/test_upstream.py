@@ -60,9 +60,7 @@ def link_checkout(shared_dir: Path, root: Path, configs=CONFIG_NAMES) -> Path:
 def nets(cfg: dict, config: str) -> tuple[ApexNet, IntervalNet]:
     # The network function only (README: code / 255, no input scaling applied).
     apex_cfg = replace(ApexNetConfig.from_cfg(cfg), input_scaling="raw")
-    return ApexNet(apex_cfg), IntervalNet(
-        IntervalNetConfig.from_cfg(cfg, config)
-    )
+    return ApexNet(apex_cfg), IntervalNet(IntervalNetConfig.from_cfg(cfg, config))
 
 
 @pytest.mark.parametrize("config", CONFIG_NAMES)
