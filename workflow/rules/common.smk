@@ -21,14 +21,15 @@ from tsmsnet.preprocess.record import preprocess_record
 
 # Bad config or input stops here, before any job: one line naming the key, file, sheet, row
 # or frame and the fix, exit status 1, nothing written (see tsmsnet.validate). Jobs that a
-# cluster executor re-parses this file for skip re-reading the dataset. The check returns the
-# video table it built (subject, video, source): the DAG uses that one.
+# cluster executor re-parses this file for skip re-reading the dataset. The check returns what
+# it built: the video table (subject, video, source); the DAG uses that one.
 with checks.exit_on_error():
-    VIDEOS = checks.check_workflow(
+    CHECKED = checks.check_workflow(
         config,
         f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
         read_data=workflow.is_main_process,
     )
+VIDEOS = CHECKED.videos
 # Jobs inherit the environment: glibc malloc settings from config.yaml `malloc`.
 job_environment(config, os.environ)
 
