@@ -100,15 +100,20 @@ def save_fold(folder: Path, cfg: dict, seed: int, interval=None, losses=(1.0,), 
     return folder
 
 
-def test_an_untrained_stage_2_does_not_vote(cfg, tmp_path):
-    n = 80
+def random_stores(folder: Path, n: int = 80) -> list[str]:
+    """Stage-1 (K=12) and stage-2 stores of one n-frame video, random features."""
     rng = np.random.default_rng(1)
     stores = []
     for name, shape in (("s1.zarr", (n - 12, 3, 42, 42)), ("s2.zarr", (n // 4 - 1, 3, 42, 42))):
-        z = zarr.open_array(str(tmp_path / name), mode="w", shape=shape, dtype="f4")
+        z = zarr.open_array(str(folder / name), mode="w", shape=shape, dtype="f4")
         z[:] = rng.random(shape, dtype=np.float32)
         z.attrs.update({"first_frame": 1, "n_frames": n})
-        stores.append(str(tmp_path / name))
+        stores.append(str(folder / name))
+    return stores
+
+
+def test_an_untrained_stage_2_does_not_vote(cfg, tmp_path):
+    stores = random_stores(tmp_path)
     yes = save_fold(tmp_path / "a", cfg, 0, interval=constant_interval(cfg, 1))
     no = save_fold(tmp_path / "b", cfg, 1, interval=constant_interval(cfg, 0), losses=())
     lines = []
@@ -134,6 +139,34 @@ def test_an_untrained_stage_2_does_not_vote(cfg, tmp_path):
     spotted = spot([no])
     assert "no fusion" in lines[0] and re.match(r"v: \d+ proposals, 0 kept", lines[1])
     assert len(spotted.step1) > 0
+
+
+def test_a_workflow_fold_says_which_folds_spot_its_subject(cfg, tmp_path):
+    stores = random_stores(tmp_path)
+    s1 = save_fold(tmp_path / "s1", cfg, 0, held_out="s1", videos=None)
+    s2 = save_fold(tmp_path / "s2", cfg, 1, held_out="s2", videos=["s1_v"])
+    lines = []
+
+    def spot(folds, held_out):
+        lines.clear()
+        apex = [str(f / "apex.pt") for f in folds]
+        interval = [str(f / "interval.pt") for f in folds]
+        args = (stores[:1], stores[1:], ["s1_v"], spot_config(cfg, "cas_micro"), 4, "cpu")
+        return spot_stores(apex, interval, *args, lines.append, held_out=held_out)
+
+    spot([s1], "s1")
+    assert lines[0] == "subject s1: spotted by its own fold"
+    spot([s1], "s3")
+    assert lines[0] == (
+        "subject s3 has no fold of its own: spotted by the ensemble of 1 folds (held out: s1), "
+        "none of which trained on it"
+    )
+    with pytest.raises(InputError) as err:  # s2's record lists s1_v among its training videos
+        spot([s1, s2], "s1")
+    assert str(err.value) == (
+        f"{s2 / 'apex.pt'} was trained on s1_v, a video of held-out subject s1: spot it with "
+        "the models of its own fold"
+    )
 
 
 def test_a_folder_of_folds_is_an_ensemble_that_must_agree(cfg, tmp_path):

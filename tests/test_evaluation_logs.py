@@ -89,6 +89,21 @@ def test_tables(tmp_path, truth, results):
     assert "per fold" in summary and "c_micro" in summary
 
 
+def test_the_logs_say_which_models_made_the_numbers(tmp_path, truth, results):
+    line = "upstream's published weights (test)"
+    write_logs(LogPaths.in_folder(tmp_path / "a"), truth, results)
+    write_logs(LogPaths.in_folder(tmp_path / "b"), truth, results, models=line)
+    a, b = read_all(tmp_path / "a"), read_all(tmp_path / "b")
+    metrics = json.loads(b["metrics.json"])
+    assert metrics.pop("models") == line and metrics == json.loads(a["metrics.json"])
+    summary = b["summary.txt"].decode().splitlines()
+    assert summary[2] == f"models: {line}"
+    assert summary[:2] + summary[3:] == a["summary.txt"].decode().splitlines()
+    assert {k: v for k, v in a.items() if k not in ("metrics.json", "summary.txt")} == {
+        k: v for k, v in b.items() if k not in ("metrics.json", "summary.txt")
+    }
+
+
 def test_output_is_deterministic(tmp_path, truth, results):
     write_logs(LogPaths.in_folder(tmp_path / "a"), truth, results)
     shuffled = {k: v.sample(frac=1, random_state=1) for k, v in reversed(results.items())}

@@ -21,6 +21,7 @@ from tsmsnet.synthetic.generate import (
     generate_subject,
     place_expressions,
     plan_video,
+    planned_types,
     tilt_angles,
     write_ground_truth,
 )
@@ -231,6 +232,25 @@ def test_placement_packs_tight_videos_and_still_varies(cfg):
             apexes = sorted(e.apex for e in placed if e.type == etype)
             assert np.diff(apexes).min() >= ex[etype]["min_apex_gap_s"] * 30
     assert logged == [] and len(layouts) >= 90 and len(first_onsets) >= 5
+
+
+def test_planned_types_are_the_generated_ground_truths_types(cfg, tmp_path):
+    """What the DAG-time check knows of each subject (no pixels) is what generation writes,
+    also where short videos drop expressions."""
+    synthetic = copy.deepcopy(cfg["synthetic"])
+    synthetic["expressions"]["micro"]["per_video"] = 1
+    preset = {"layout": "casme2", "subjects": 3, "videos_per_subject": 1, "frames": 75}
+    synthetic["presets"] = {"short": {**preset, "image_size": 64}}
+    truth = pd.concat(
+        [generate_subject(tmp_path, i, synthetic, "short", 7, fps=30) for i in range(3)]
+    )
+    generated = {s: set(g["type"]) for s, g in truth.groupby("subject")}
+    planned = planned_types(synthetic, synthetic["presets"]["short"], 7, 30.0)
+    assert planned == generated and set(planned) == {"s15", "s16", "s17"}
+    assert any(len(kinds) == 1 for kinds in planned.values()), planned  # one type dropped
+    synthetic["expressions"]["micro"]["per_video"] = 0
+    planned = planned_types(synthetic, {**preset, "frames": 216}, 7, 30.0)
+    assert planned == {"s15": {"macro"}, "s16": {"macro"}, "s17": {"macro"}}
 
 
 def test_tilts_follow_the_config_and_vanish_at_rate_zero(cfg):

@@ -12,16 +12,18 @@ import pytest
 import torch
 import yaml
 
+from tests.upstream_helpers import fake_checkout as make_checkout
+from tests.upstream_helpers import upstream_state
 from tsmsnet.cli import main
 from tsmsnet.config import spot_config
 from tsmsnet.errors import InputError
 from tsmsnet.models import ApexNet, ApexNetConfig, IntervalNet, IntervalNetConfig
-from tsmsnet.models.upstream import KEY_MAPS, load_upstream, map_keys
+from tsmsnet.models.upstream import load_upstream, map_keys
 from tsmsnet.preprocess.record import preprocess_record
 from tsmsnet.spotting.model_sets import load_model_set
-from tsmsnet.steps.upstream import read_state_dict
+from tsmsnet.steps.upstream import import_checkout, read_state_dict
 from tsmsnet.training.train import load_checkpoint, was_trained
-from tsmsnet.upstream import CONFIGS, parse_name
+from tsmsnet.upstream import CONFIGS, fold_models, parse_name, read_upstream_set
 
 CONFIG_NAMES = ("cas_micro", "cas_macro", "samm_micro", "samm_macro")
 STAGE_DIRS = {"stage1": "1st", "stage2": "2nd"}
@@ -173,15 +175,6 @@ def test_unreadable_file_names_are_errors_naming_the_file(folder, stage, name):
         parse_name(Path(name), CONFIGS[folder], stage)
 
 
-def upstream_state(model: torch.nn.Module) -> dict:
-    """Our net's weights under upstream's names (the key map reversed): an upstream-like file."""
-    state = {}
-    for key, value in model.state_dict().items():
-        (up, ours) = [(u, o) for u, o in KEY_MAPS[type(model).__name__] if key.startswith(o)][0]
-        state[up + key[len(ours) :]] = value.contiguous()
-    return state
-
-
 @pytest.fixture
 def fake_checkout(cfg, tmp_path) -> Path:
     """cas-micro folds of subjects 15 and 16 made of random nets of ours, in upstream's layout."""
@@ -265,3 +258,62 @@ def test_a_missing_config_file(fake_checkout, tmp_path, capsys):
     args = ["import-upstream", str(fake_checkout), "--out", str(tmp_path / "o")]
     assert main([*args, "--config", str(tmp_path / "none.yaml")]) == 2
     assert "none.yaml not found" in capsys.readouterr().err
+
+
+# ---- which upstream folds spot a subject (the workflow's models=upstream) ------------------
+
+
+def test_a_subject_with_its_own_fold_is_spotted_by_it():
+    assert fold_models("cas_micro", "s15", ["s15", "s16"], holds_type=True) == ["s15"]
+    assert fold_models("cas_micro", "s15", ["s15", "s16"], holds_type=False) == ["s15"]
+
+
+def test_a_subject_without_the_type_is_spotted_by_every_fold():
+    # Upstream trained each fold on the subjects holding the type only: none saw s17.
+    assert fold_models("cas_micro", "s17", ["s16", "s15"], holds_type=False) == ["s15", "s16"]
+    assert fold_models("cas_micro", "s17", ["s15", "s16"], holds_type=None) == ["s15", "s16"]
+
+
+def test_a_subject_with_the_type_but_no_fold_is_leakage():
+    with pytest.raises(InputError) as err:
+        fold_models("cas_micro", "s17", ["s15", "s16"], holds_type=True)
+    message = str(err.value)
+    assert message.startswith("subject s17 holds ground truth of cas_micro's type")
+    assert "(folds: s15, s16): every fold trained on it" in message
+
+
+def test_a_config_without_folds_cannot_be_spotted():
+    with pytest.raises(InputError, match="upstream's weights have no fold of cas_macro"):
+        fold_models("cas_macro", "s15", [], holds_type=False)
+
+
+def test_a_checkout_is_read_by_file_names_per_config(cfg, tmp_path):
+    root = make_checkout(
+        tmp_path / "MEGC2021", cfg, {"cas_micro": ["s16", "s15"], "samm_macro": ["007"]}
+    )
+    (root / "weights" / "1st" / "cas-macro").mkdir()  # an empty config folder: no folds
+    published = read_upstream_set(root)
+    assert published.checkout == root and published.commit is None  # not a git clone
+    assert published.subjects("cas_micro") == ["s15", "s16"]
+    assert published.subjects("samm_macro") == ["007"] and published.subjects("cas_macro") == []
+    assert [p.relative_to(root).as_posix() for p in published.files(["cas_micro"])] == [
+        "weights/1st/cas-micro/net_min_loss_153_0.5.pt",
+        "weights/2nd/cas-micro/net_min_loss_15.pt",
+        "weights/1st/cas-micro/net_min_loss_163_0.5.pt",
+        "weights/2nd/cas-micro/net_min_loss_16.pt",
+    ]
+
+
+def test_import_of_some_configs_writes_only_theirs(cfg, tmp_path):
+    root = make_checkout(tmp_path / "MEGC2021", cfg, {"cas_micro": ["s15"], "cas_macro": ["s16"]})
+    out = tmp_path / "models"
+    written = import_checkout(root, out, cfg, "config.yaml", print, configs=["cas_macro"])
+    assert written == [out / "cas_macro" / "s16"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "cas_macro/s16/apex.pt",
+        "cas_macro/s16/apex_config.yaml",
+        "cas_macro/s16/interval.pt",
+        "cas_macro/s16/interval_config.yaml",
+    ]
+    with pytest.raises(InputError, match="has no folds of samm_micro"):
+        import_checkout(root, tmp_path / "none", cfg, "config.yaml", print, configs=["samm_micro"])

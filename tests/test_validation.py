@@ -23,6 +23,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from tests.upstream_helpers import fake_checkout
 from tests.workflow_helpers import TINY, clone_run, make_project, scheduled, snakemake
 from tsmsnet.config import REPO_ROOT
 from tsmsnet.datasets import read_dataset
@@ -83,8 +84,9 @@ def cas_cfg(cfg, tmp_path):
 
 
 def test_clean_dataset_passes_and_keeps_the_unannotated_video(cas_cfg):
-    table = check_dataset(cas_cfg)
-    assert table["video"].tolist() == ["s15_0101", "s16_0101", "s16_0401"]
+    checked = check_dataset(cas_cfg)
+    assert checked.videos["video"].tolist() == ["s15_0101", "s16_0101", "s16_0401"]
+    assert checked.types == {"s15": {"macro"}, "s16": {"micro"}}  # from the workbook's rows
     messages: list[str] = []
     read_dataset("casme2", cas_cfg["data_root"], cas_cfg["datasets"]["casme2"], messages.append)
     assert "1 video(s) without annotations (kept): s16_0401" in "\n".join(messages)
@@ -153,7 +155,76 @@ def test_empty_data_root_says_how_to_set_it(cas_cfg):
 
 def test_cluster_jobs_skip_rereading_the_dataset(cas_cfg):
     _shorten(Path(cas_cfg["data_root"]))
-    check_workflow(cas_cfg, SCHEMA, read_data=False)  # folder names only: passes
+    checked = check_workflow(cas_cfg, SCHEMA, read_data=False)  # folder names only: passes
+    assert checked.types is None and checked.upstream is None
+
+
+# ---- models=upstream: the checkout, and a fold for every subject that needs one -----------
+
+
+def test_upstream_models_need_a_checkout(cas_cfg, tmp_path):
+    cas_cfg["models"] = "upstream"
+    with pytest.raises(ConfigError) as err:
+        check_workflow(cas_cfg, SCHEMA)
+    assert str(err.value) == (
+        "models=upstream needs upstream_weights, the folder of a clone of "
+        "https://github.com/xly135846/MEGC2021: run with --config models=upstream "
+        "upstream_weights=/path/to/MEGC2021"
+    )
+    (tmp_path / "clone").mkdir()
+    cas_cfg["upstream_weights"] = str(tmp_path / "clone")
+    with pytest.raises(InputError) as err:
+        check_workflow(cas_cfg, SCHEMA)
+    assert str(err.value).startswith(
+        f"upstream_weights: {tmp_path / 'clone'} is not a checkout of upstream "
+        "(xly135846/MEGC2021): no "
+    )
+
+
+def test_upstream_models_only_for_the_configs_upstream_published(cas_cfg, tmp_path):
+    checkout = fake_checkout(tmp_path / "MEGC2021", cas_cfg, {"cas_micro": ["s16"]})
+    cas_cfg.update(models="upstream", upstream_weights=str(checkout))
+    cas_cfg["datasets"]["casme2"]["configs"] = ["cas_micro", "samm_micro"]
+    with pytest.raises(ConfigError) as err:
+        check_workflow(cas_cfg, SCHEMA)
+    assert str(err.value) == (
+        "models=upstream: upstream published no weights of config samm_micro for casme2 data "
+        "(published for casme2: cas_micro, cas_macro); set datasets.casme2.configs to those or "
+        "use models=trained"
+    )
+    cas_cfg["datasets"]["casme2"]["configs"] = ["cas_micro", "cas_macro"]
+    with pytest.raises(InputError, match="upstream's weights have no fold of cas_macro"):
+        check_workflow(cas_cfg, SCHEMA)
+
+
+def test_upstream_folds_spot_each_subject_by_its_ground_truth_types(cas_cfg, tmp_path):
+    """s15 holds macro only, s16 micro only: as upstream, the micro folds are s16's alone."""
+    folds = {"cas_micro": ["s16"], "cas_macro": ["s15"]}
+    checkout = fake_checkout(tmp_path / "MEGC2021", cas_cfg, folds)
+    cas_cfg.update(models="upstream", upstream_weights=str(checkout))
+    checked = check_workflow(cas_cfg, SCHEMA)
+    assert checked.upstream.subjects("cas_micro") == ["s16"]
+    assert checked.spotted_by == {
+        ("cas_micro", "s15"): ["s16"],  # no micro in s15: no fold saw it
+        ("cas_micro", "s16"): ["s16"],
+        ("cas_macro", "s15"): ["s15"],
+        ("cas_macro", "s16"): ["s15"],
+    }
+
+
+def test_a_subject_with_the_type_but_no_upstream_fold_is_an_error(cas_cfg, tmp_path):
+    folds = {"cas_micro": ["s15"], "cas_macro": ["s15"]}
+    checkout = fake_checkout(tmp_path / "MEGC2021", cas_cfg, folds)
+    cas_cfg.update(models="upstream", upstream_weights=str(checkout))
+    with pytest.raises(InputError) as err:
+        check_workflow(cas_cfg, SCHEMA)
+    assert str(err.value).startswith(
+        "subject s16 holds ground truth of cas_micro's type but upstream's weights have no fold "
+        "holding it out (folds: s15): every fold trained on it"
+    )
+    # A cluster job re-reading the workflow knows no types; the main process checked them.
+    checked = check_workflow(cas_cfg, SCHEMA, read_data=False)
+    assert checked.spotted_by[("cas_micro", "s16")] == ["s15"]
 
 
 def test_synthetic_preset_too_short_for_K(cfg):

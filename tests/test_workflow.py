@@ -36,7 +36,7 @@ def test_tiny_run_writes_stores_and_metrics(tiny_run, cfg):
     s2 = zarr.open_array(res / "features" / "stage2" / "s15_0101.zarr", mode="r")
     assert s2.shape == (n // 4 - 1, 3, 42, 42)
     metrics = json.loads((res / "evaluation" / "metrics.json").read_text())
-    assert set(metrics) == {"macro", "micro", "overall"}
+    assert set(metrics) == {"models", "macro", "micro", "overall"}
     truth = pd.read_csv(res / "annotations.csv")
     assert metrics["overall"]["M"] == len(truth)
     for subject in ("s15", "s16", "s17"):

@@ -6,11 +6,19 @@ A checkout holds one state dict per configuration, held-out subject and stage:
 `weights/2nd/<cfg>/net_min_loss_<subject>.pt` (stage 2). The stage-1 names show that upstream
 kept, for each fold, the epoch with the best F1 on the held-out subject itself (test-set model
 selection, which our workflow never does); the record says so.
+
+Upstream trained each configuration only on the subjects holding a ground truth of its type
+and published a fold for each of them (14 of CAS(ME)^2's 22 subjects for micro). A subject
+without a fold of its own is therefore one that no fold saw: the ensemble of all folds may
+spot it (`fold_models`), while a subject holding the type but lacking its fold was seen by
+every fold and cannot be spotted without leakage.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,3 +216,85 @@ def fold_record(
             "input_scaling": fold.config.input_scaling,
         },
     }
+
+
+def checkout_commit(checkout: str | Path) -> str | None:
+    """The commit a git clone is at (None for a plain copy or without git)."""
+    checkout = Path(checkout)
+    if not (checkout / ".git").exists():
+        return None
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(checkout), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def upstream_config(config: str) -> UpstreamConfig | None:
+    """The upstream configuration published for our spotting config (None: none was)."""
+    return next((c for c in CONFIGS.values() if c.config == config), None)
+
+
+@dataclass(frozen=True)
+class UpstreamSet:
+    """What a checkout publishes, by our names: config -> held-out subject -> fold."""
+
+    checkout: Path
+    folds: dict[str, dict[str, UpstreamFold]]
+    commit: str | None
+
+    def subjects(self, config: str) -> list[str]:
+        """The held-out subjects of the config's folds, sorted."""
+        return sorted(self.folds.get(config, {}))
+
+    def files(self, configs: Collection[str]) -> list[Path]:
+        """Both stages' state dicts of every fold of these configs (what an import reads)."""
+        return [
+            f.path
+            for config in sorted(configs)
+            for fold in self.folds.get(config, {}).values()
+            for f in (fold.apex, fold.interval)
+        ]
+
+
+def read_upstream_set(checkout: str | Path) -> UpstreamSet:
+    """A checkout's folds from its file names only (no weights read), and its commit."""
+    folds: dict[str, dict[str, UpstreamFold]] = {}
+    for fold in scan_checkout(checkout):
+        folds.setdefault(fold.config.config, {})[fold.held_out] = fold
+    return UpstreamSet(Path(checkout), folds, checkout_commit(checkout))
+
+
+def fold_models(
+    config: str, subject: str, folds: Collection[str], holds_type: bool | None
+) -> list[str]:
+    """The upstream folds (by held-out subject) that spot `subject` under `config`.
+
+    Its own fold where upstream published one; else every fold, as an ensemble: upstream
+    trained each fold only on subjects holding the config's type, so none saw a subject
+    without it. holds_type: whether the subject holds a ground truth of the config's type
+    (None: not known here, e.g. a cluster job re-reading the workflow; the DAG was checked).
+    InputError when no fold exists or when the subject holds the type but has no fold (every
+    fold trained on it).
+    """
+    own = sorted(folds)
+    if subject in folds:
+        return [subject]
+    if not own:
+        raise InputError(
+            f"upstream's weights have no fold of {config}: it cannot be spotted with them; "
+            "use a full checkout of upstream or models=trained"
+        )
+    if holds_type:
+        raise InputError(
+            f"subject {subject} holds ground truth of {config}'s type but upstream's weights "
+            f"have no fold holding it out (folds: {', '.join(own)}): every fold trained on it, "
+            f"so its scores would be on training data; add its fold to the checkout, remove the "
+            f"subject from the dataset, or use models=trained"
+        )
+    return own

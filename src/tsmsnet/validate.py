@@ -9,6 +9,10 @@ What only decoding can tell fails in the first job that decodes, naming the fram
 empty or differently sized frame in `faces` (every frame; `landmarks` if it is among the first
 `search_frames`), no face in `landmarks`. Both write aside and rename, so a failure leaves no
 output that looks complete. A separate up-front decoding pass would read every frame twice.
+
+With `models: upstream` the check also lists upstream's checkout (file names only) and finds,
+for every fold, the upstream folds that will spot it (tsmsnet.upstream.fold_models): a
+subject holding ground truth of a config's type without a fold of its own fails here.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +30,8 @@ from tsmsnet import pipeline
 from tsmsnet.config import dataset_configs, spot_config, synthetic_preset
 from tsmsnet.errors import ConfigError, InputError, TsmsnetError, one_line
 from tsmsnet.runlog import quiet
+from tsmsnet.upstream import CONFIGS as UPSTREAM_CONFIGS
+from tsmsnet.upstream import UpstreamSet, fold_models, read_upstream_set, upstream_config
 
 # How many schema errors one message lists, and how long a quoted value may get.
 _SHOW = 5
@@ -116,33 +123,110 @@ def _check_synthetic_lengths(cfg: dict) -> None:
             )
 
 
-def check_dataset(cfg: dict, read_data: bool = True) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Checked:
+    """What the checks built, for the DAG to use (nothing is read twice)."""
+
+    videos: pd.DataFrame  # subject, video, source
+    # subject -> expression types of its ground truth (every subject of `videos`); None where
+    # the dataset was not read (a cluster job re-reading the workflow)
+    types: dict[str, set[str]] | None
+    upstream: UpstreamSet | None = None  # models=upstream: the checkout's folds
+    # models=upstream: (config, subject) -> the upstream folds (held-out subjects) spotting it
+    spotted_by: dict[tuple[str, str], list[str]] | None = None
+
+
+def _synthetic_types(cfg: dict) -> dict[str, set[str]]:
+    from tsmsnet.synthetic.generate import planned_types
+
+    preset = synthetic_preset(cfg)
+    fps = float(cfg["datasets"][preset["layout"]]["fps"])
+    return planned_types(cfg["synthetic"], preset, int(cfg["seed"]), fps)
+
+
+def check_dataset(cfg: dict, read_data: bool = True) -> Checked:
     """The video table, the folds and the spotting configs; with `read_data`, a real dataset's
     annotations and frame listings too (as the `annotations` rule will read them).
 
-    Returns the video table (subject, video, source).
+    Returns the video table (subject, video, source) and each subject's ground-truth types
+    (synthetic: as generation will draw them; a real dataset: from its annotations).
     """
     table = pipeline.video_table(cfg)
-    pipeline.subjects(table)
+    subjects = pipeline.subjects(table)
     for name in dataset_configs(cfg):
         spot_config(cfg, name)
+    types = None
     if cfg["dataset"] == "synthetic":
         _check_synthetic_lengths(cfg)
+        types = _synthetic_types(cfg)
     elif read_data:
         from tsmsnet.datasets import read_dataset
 
         reader = pipeline.reader_name(cfg)
-        videos, _ = read_dataset(
+        videos, annotations = read_dataset(
             reader, pipeline.data_root(cfg), cfg["datasets"][reader], log=quiet
         )
         check_lengths(videos, cfg)
-    return table
+        types = {s: set() for s in subjects}
+        for subject, kind in annotations[["subject", "type"]].itertuples(index=False):
+            types.setdefault(str(subject), set()).add(str(kind))
+    return Checked(table, types)
 
 
-def check_workflow(cfg: dict, schema_path: str | Path, read_data: bool = True) -> pd.DataFrame:
-    """Everything checkable before the first job: config schema, then the dataset.
+def _published(reader: str) -> str:
+    names = [c.config for c in UPSTREAM_CONFIGS.values() if c.dataset == reader]
+    return ", ".join(names) or "none"
 
-    Returns the video table (subject, video, source) the checks built, for the DAG to use.
+
+def check_models_config(cfg: dict) -> None:
+    """models=upstream: upstream_weights is set and upstream published the dataset's configs
+    for its data (ConfigError; before the dataset is read)."""
+    if cfg["models"] != "upstream":
+        return
+    if not cfg["upstream_weights"]:
+        raise ConfigError(
+            "models=upstream needs upstream_weights, the folder of a clone of "
+            "https://github.com/xly135846/MEGC2021: run with --config models=upstream "
+            "upstream_weights=/path/to/MEGC2021"
+        )
+    reader = pipeline.reader_name(cfg)
+    for name in dataset_configs(cfg):
+        published = upstream_config(name)
+        if published is None or published.dataset != reader:
+            raise ConfigError(
+                f"models=upstream: upstream published no weights of config {name} for "
+                f"{reader} data (published for {reader}: {_published(reader)}); set "
+                f"datasets.{cfg['dataset']}.configs to those or use models=trained"
+            )
+
+
+def check_models(cfg: dict, checked: Checked) -> Checked:
+    """models=upstream: upstream_weights is a checkout of upstream holding a fold for every
+    (config, subject) that needs one (tsmsnet.upstream.fold_models). Returns `checked` with
+    the checkout's folds and the folds that spot each (config, subject) (unchanged for
+    models=trained). File names only: no weights are read here.
+    """
+    if cfg["models"] != "upstream":
+        return checked
+    try:
+        upstream = read_upstream_set(cfg["upstream_weights"])
+    except InputError as err:
+        raise InputError(f"upstream_weights: {err}") from None
+    spotted_by = {}
+    for name in dataset_configs(cfg):
+        kind = spot_config(cfg, name).type
+        for subject in pipeline.subjects(checked.videos):
+            holds = None if checked.types is None else kind in checked.types.get(subject, ())
+            spotted_by[name, subject] = fold_models(name, subject, upstream.subjects(name), holds)
+    return replace(checked, upstream=upstream, spotted_by=spotted_by)
+
+
+def check_workflow(cfg: dict, schema_path: str | Path, read_data: bool = True) -> Checked:
+    """Everything checkable before the first job: config schema, the dataset, the models.
+
+    Returns what the checks built (video table, ground-truth types, upstream's folds), for the
+    DAG to use.
     """
     check_config(cfg, schema_path)
-    return check_dataset(cfg, read_data=read_data)
+    check_models_config(cfg)
+    return check_models(cfg, check_dataset(cfg, read_data=read_data))

@@ -16,19 +16,24 @@ from tsmsnet.config import (
     training,
 )
 from tsmsnet.datasets import annotation_files, target_settings
+from tsmsnet.model_source import models_line
 from tsmsnet.preprocess.flow import flow_settings, uses_cuda
 from tsmsnet.preprocess.record import preprocess_record
+from tsmsnet.steps.upstream import import_sections
+from tsmsnet.upstream import upstream_config
 
 # Bad config or input stops here, before any job: one line naming the key, file, sheet, row
 # or frame and the fix, exit status 1, nothing written (see tsmsnet.validate). Jobs that a
-# cluster executor re-parses this file for skip re-reading the dataset. The check returns the
-# video table it built (subject, video, source): the DAG uses that one.
+# cluster executor re-parses this file for skip re-reading the dataset. The check returns what
+# it built: the video table (subject, video, source) and, for models=upstream, the upstream
+# folds that spot each (config, subject); the DAG uses those.
 with checks.exit_on_error():
-    VIDEOS = checks.check_workflow(
+    CHECKED = checks.check_workflow(
         config,
         f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
         read_data=workflow.is_main_process,
     )
+VIDEOS = CHECKED.videos
 # Jobs inherit the environment: glibc malloc settings from config.yaml `malloc`.
 job_environment(config, os.environ)
 
@@ -69,6 +74,14 @@ PREPROCESS = preprocess_record(config)
 TRAIN = {net: training(config, net) for net in ("apex_net", "interval_net")}
 # The reader's choices behind the training intervals; both training rules record them.
 TARGETS = target_settings(READER, config["datasets"][READER])
+# Which models spot the folds (config `models`): trained here, or upstream's published
+# weights, imported once (by import_upstream). UPSTREAM: the checkout's folds by config and
+# held-out subject; SPOTTED_BY: (config, subject) -> the upstream folds that spot it (its own,
+# or all of the config's: tsmsnet.upstream.fold_models, checked above).
+UPSTREAM = CHECKED.upstream
+SPOTTED_BY = CHECKED.spotted_by
+# Which models made the numbers: a line of the evaluation logs and report tables.
+MODELS_LINE = models_line(config, UPSTREAM)
 # Order among runnable jobs, higher first: the long jobs that gate the most others start
 # first, so the short ones (spotting, plots) fill the cores at the end rather than one
 # training job running alone (docs/benchmarks.md, "Whole default pipeline").
@@ -87,6 +100,7 @@ STAGE2_STORE = f"{RESULTS}/features/stage2/{{video}}.zarr"
 ANNOTATIONS = f"{RESULTS}/annotations.csv"
 VIDEO_TABLE = f"{RESULTS}/videos.csv"
 MODELS = f"{RESULTS}/models/{{config}}/{{subject}}"
+UPSTREAM_MODELS = f"{RESULTS}/upstream_models"
 SPOTTING = f"{RESULTS}/spotting/{{config}}/{{subject}}"
 GENERATED_TRUTH = f"{RESULTS}/generated/{{subject}}.csv"
 EVALUATION = f"{RESULTS}/evaluation"
@@ -174,7 +188,8 @@ def final_outputs():
         f"{EVALUATION}/metrics.json",
         *[f"{figures}/{name}" for name in tables],
         *[f"{figures}/scores/{c}/{s}.png" for c in CONFIGS for s in SUBJECTS],
-        *[f"{figures}/losses/{c}.png" for c in CONFIGS],
+        # Training losses: only where this run trains (not with upstream's weights).
+        *([] if UPSTREAM else [f"{figures}/losses/{c}.png" for c in CONFIGS]),
     ]
 
 
@@ -209,6 +224,45 @@ def test_stage1(wildcards):
 
 def test_stage2(wildcards):
     return [stage2_store(v) for v in test_videos(wildcards)]
+
+
+def spot_models(stage):
+    """Input function of the spot rule: the `stage` (apex, interval) checkpoints that spot the
+    fold's held-out subject. Its own fold's (models=trained), or the upstream folds that
+    SPOTTED_BY names (models=upstream: its own, or all of the config's as an ensemble).
+    """
+
+    def models(wildcards):
+        if UPSTREAM is None:
+            folder = MODELS.format(config=wildcards.config, subject=wildcards.subject)
+            return [f"{folder}/{stage}.pt"]
+        folds = SPOTTED_BY[(wildcards.config, wildcards.subject)]
+        return [f"{UPSTREAM_MODELS}/{wildcards.config}/{s}/{stage}.pt" for s in folds]
+
+    return models
+
+
+def upstream_outputs():
+    """What import_upstream writes: every fold of the dataset's configs (as importing it does:
+    tsmsnet.steps.upstream.import_checkout)."""
+    return [
+        f"{UPSTREAM_MODELS}/{c}/{s}/{name}"
+        for c in CONFIGS
+        for s in UPSTREAM.subjects(c)
+        for name in (
+            "apex.pt",
+            "interval.pt",
+            "apex_config.yaml",
+            "interval_config.yaml",
+        )
+    ]
+
+
+def upstream_sections():
+    """What the import reads of the config, per spotting config: a change re-imports."""
+    return {
+        c: import_sections(config, upstream_config(c), "config.yaml") for c in CONFIGS
+    }
 
 
 def spot_settings(wildcards):

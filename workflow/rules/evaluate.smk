@@ -26,5 +26,7 @@ rule evaluate:
         # (config, held-out subject) of each predictions file, in input order.
         labels=FOLD_LABELS,
         config_types={name: SPOT[name]["type"] for name in CONFIGS},
+        # Which models made the predictions (a line of metrics.json and summary.txt).
+        models=MODELS_LINE,
     script:
         "../scripts/evaluate.py"

@@ -41,6 +41,7 @@ rule f1_tables:
     threads: 1
     params:
         dataset=DATASET,
+        models=MODELS_LINE,
     script:
         "../scripts/f1_tables.py"
 

@@ -4,8 +4,10 @@
 
 rule spot:
     input:
-        apex=f"{MODELS}/apex.pt",
-        interval=f"{MODELS}/interval.pt",
+        # The fold's own models, or upstream's (config `models`; an ensemble of folds for a
+        # subject without an upstream fold of its own).
+        apex=spot_models("apex"),
+        interval=spot_models("interval"),
         stage1=test_stage1,
         stage2=test_stage2,
     output:
@@ -23,9 +25,12 @@ rule spot:
         gpu=1,
     params:
         test_videos=test_videos,
+        held_out=held_out,
         spot=spot_settings,
         stride=config["preprocess"]["stage2_stride"],
         device=config["device"],
+        # Switching between our models and upstream's reruns every fold's spotting.
+        models=config["models"],
     script:
         "../scripts/spot.py"
 

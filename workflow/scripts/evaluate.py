@@ -20,5 +20,6 @@ run_step(
     predictions={m: list(smk.input[m]) for m in ("step2", "step1", "classical")},
     labels=[tuple(label) for label in smk.params.labels],
     config_types=dict(smk.params.config_types),
+    models=smk.params.models,
     outputs={f.name: smk.output[f.name] for f in fields(LogPaths)},
 )

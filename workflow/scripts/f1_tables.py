@@ -20,4 +20,5 @@ run_step(
     per_fold_out=smk.output.per_fold,
     chart_out=smk.output.chart,
     dataset=smk.params.dataset,
+    models=smk.params.models,
 )

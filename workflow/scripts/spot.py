@@ -13,8 +13,8 @@ smk = snakemake  # noqa: F821 (injected by Snakemake)
 run_step(
     smk,
     spot_fold,
-    apex_models=[smk.input.apex],
-    interval_models=[smk.input.interval],
+    apex_models=list(smk.input.apex),
+    interval_models=list(smk.input.interval),
     stage1=list(smk.input.stage1),
     stage2=list(smk.input.stage2),
     test_videos=list(smk.params.test_videos),
@@ -24,4 +24,5 @@ run_step(
     step1_out=smk.output.step1,
     step2_out=smk.output.step2,
     scores_out=smk.output.scores,
+    held_out=smk.params.held_out,
 )

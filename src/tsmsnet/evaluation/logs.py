@@ -105,11 +105,12 @@ def _text_table(df: pd.DataFrame) -> str:
     return shown.to_string(index=False, float_format=lambda v: FLOAT_FORMAT % v)
 
 
-def _summary_text(tables: dict[str, pd.DataFrame], methods: list[str]) -> str:
+def _summary_text(tables: dict[str, pd.DataFrame], methods: list[str], models: str | None) -> str:
     """The human-readable log: per method, the pooled scores, then per config and per fold."""
     lines = [
         "MEGC long-video spotting evaluation (IoU >= 0.5, counts pooled over all videos)",
         "TP = ground truths found (A); FP = N - TP; FN = M - TP; P = TP/N; R = TP/M",
+        *([f"models: {models}"] if models else []),
         "",
     ]
     for method in methods:
@@ -129,11 +130,14 @@ def write_logs(
     *,
     primary: str = "step2",
     config_types: dict[str, str] | None = None,
+    models: str | None = None,
 ) -> None:
     """Write the six logs of `out` (metrics: the primary method), all aside, then renamed.
 
     results: method name -> predictions with columns video, type, onset, offset, config, fold.
     config_types: config -> expression type, for configs that may have no predictions at all.
+    models: which models made the predictions (tsmsnet.model_source.models_line), written
+    as `models` in metrics.json and a line of the summary.
     """
     check_columns(ground_truth_df, GROUND_TRUTH_COLUMNS, "ground truth")
     if primary not in results:
@@ -168,9 +172,9 @@ def write_logs(
     all_videos = pd.concat(videos, ignore_index=True)
     with written_aside(astuple(out)) as temps:
         tmp = LogPaths(*temps)
-        _write_json(tmp.metrics, metrics[primary])
+        _write_json(tmp.metrics, {**({"models": models} if models else {}), **metrics[primary]})
         _write_json(tmp.all_metrics, {m: metrics[m] for m in sorted(metrics)})
-        tmp.summary.write_text(_summary_text(tables, methods), encoding="utf-8")
+        tmp.summary.write_text(_summary_text(tables, methods, models), encoding="utf-8")
         for name, keys in order.items():
             _write_csv(getattr(tmp, name), tables[name].sort_values(keys, kind="stable"))
         _write_csv(tmp.per_video, all_videos.sort_values(["method", "fold", "video", "type"]))

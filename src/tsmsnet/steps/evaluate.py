@@ -29,11 +29,13 @@ def evaluate_dataset(
     outputs: dict[str, str],
     log: Log,
     primary: str = "step2",
+    models: str | None = None,
 ) -> dict:
     """The six F1 logs (metrics: `primary`, pooled over folds and videos).
 
     predictions: method -> one CSV per fold, in the order of `labels` ((config, subject)).
     outputs: the paths of tsmsnet.evaluation.logs.LogPaths, by field name.
+    models: which models made the predictions (a line of the logs), as the rule says.
     """
     from tsmsnet.evaluation.logs import LogPaths, write_logs
     from tsmsnet.evaluation.megc import evaluate
@@ -45,8 +47,16 @@ def evaluate_dataset(
     }
     folds = videos[["video", "subject"]].rename(columns={"subject": "fold"})
     write_logs(
-        LogPaths(**outputs), truth, results, folds, primary=primary, config_types=config_types
+        LogPaths(**outputs),
+        truth,
+        results,
+        folds,
+        primary=primary,
+        config_types=config_types,
+        models=models,
     )
+    if models:
+        log(f"models: {models}")
     for method, pred in results.items():
         overall = evaluate(truth, pred)["overall"]
         log(

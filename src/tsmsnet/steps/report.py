@@ -27,8 +27,10 @@ def f1_tables(
     chart_out: str,
     dataset: str,
     log: Log,
+    models: str | None = None,
 ) -> pd.DataFrame:
-    """HTML F1 tables (pooled, per config, per fold; methods side by side) and an F1 chart."""
+    """HTML F1 tables (pooled, per config, per fold; methods side by side) and an F1 chart;
+    `models` (which models made the numbers) goes under each table."""
     from tsmsnet.plots.common import save_png
     from tsmsnet.plots.tables import f1_chart, f1_page, pooled_table
 
@@ -37,6 +39,8 @@ def f1_tables(
     per_config = pd.read_csv(per_config_csv, dtype={"config": str})
     per_fold = pd.read_csv(per_fold_csv, dtype={"fold": str})
     note = "MEGC protocol: a ground truth is found by a prediction of its type with IoU >= 0.5."
+    if models:
+        note += f" Models: {models}."
     pages = [
         (pooled_out, f"{dataset}: F1 pooled over all videos", pooled, ()),
         (per_config_out, f"{dataset}: F1 per spotting config", per_config, ("config",)),

@@ -11,6 +11,7 @@ import pandas as pd
 
 from tsmsnet.atomic import atomic_csv
 from tsmsnet.config import SpotConfig
+from tsmsnet.errors import InputError
 from tsmsnet.runlog import Log
 
 PREDICTION_COLUMNS = ["video", "type", "onset", "offset", "score"]
@@ -59,6 +60,31 @@ def load_models(paths: Sequence[str], device) -> tuple[list, list]:
     return [m for m, _ in loaded], [p for _, p in loaded]
 
 
+def check_held_out(
+    paths: Sequence[str], payloads: Sequence[dict], held_out: str, videos: Sequence[str], log: Log
+) -> None:
+    """Say which folds spot the held-out subject; InputError for a model whose record lists
+    one of its videos among its training videos (leakage)."""
+    test = set(videos)
+    for path, payload in zip(paths, payloads, strict=True):
+        seen = sorted(test & set(payload.get("extra", {}).get("videos") or ()))
+        if seen:
+            raise InputError(
+                f"{path} was trained on {', '.join(seen)}, a video of held-out subject "
+                f"{held_out}: spot it with the models of its own fold"
+            )
+    folds = list(dict.fromkeys(str(p.get("extra", {}).get("held_out")) for p in payloads))
+    if folds == [held_out]:
+        log(f"subject {held_out}: spotted by its own fold")
+    elif held_out not in folds:
+        log(
+            f"subject {held_out} has no fold of its own: spotted by the ensemble of "
+            f"{len(folds)} folds (held out: {', '.join(folds)}), none of which trained on it"
+        )
+    else:
+        log(f"subject {held_out}: spotted by the ensemble of folds {', '.join(folds)}")
+
+
 def spot_stores(
     apex_models: Sequence[str],
     interval_models: Sequence[str],
@@ -70,12 +96,14 @@ def spot_stores(
     device: str,
     log: Log,
     block: int = 1024,
+    held_out: str | None = None,
 ) -> Spotted:
     """Both steps of the method on the videos' feature stores, with one config's models.
 
     apex_models, interval_models: the checkpoints of one fold, or of every fold of an ensemble
     (stage-1 scores averaged over folds, then the usual peaks and proposals; stage-2 labels by
     majority of the folds whose stage 2 was trained, a tie keeping proposals apart).
+    held_out: the subject whose videos these are (a workflow fold; `check_held_out`).
     The workflow's folds and `tsmsnet spot` (one new video) both call this.
     """
     from tsmsnet.preprocess.stores import open_store
@@ -86,8 +114,11 @@ def spot_stores(
     from tsmsnet.training.train import was_trained
 
     dev = pick_device(device)
-    apex, _ = load_models(apex_models, dev)
+    apex, apex_payloads = load_models(apex_models, dev)
     intervals, payloads = load_models(interval_models, dev)
+    if held_out is not None:
+        paths = [*apex_models, *interval_models]
+        check_held_out(paths, [*apex_payloads, *payloads], held_out, videos, log)
     voters = [m for m, p in zip(intervals, payloads, strict=True) if was_trained(p)]
     if not voters:
         log("WARNING: stage 2 was not trained in this fold (no positive windows): no fusion")
@@ -135,11 +166,22 @@ def spot_fold(
     scores_out: str,
     log: Log,
     block: int = 1024,
+    held_out: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Both steps of the method on the held-out subject's videos, with that fold's models (or
     an ensemble's, as spot_stores)."""
     spotted = spot_stores(
-        apex_models, interval_models, stage1, stage2, test_videos, spot, stride, device, log, block
+        apex_models,
+        interval_models,
+        stage1,
+        stage2,
+        test_videos,
+        spot,
+        stride,
+        device,
+        log,
+        block,
+        held_out=held_out,
     )
     atomic_csv(spotted.step1, step1_out)
     atomic_csv(spotted.step2, step2_out)

@@ -4,17 +4,24 @@ so a fold folder is a model set and a config folder an ensemble for `tsmsnet spo
 
 from __future__ import annotations
 
-import subprocess
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
 from tsmsnet.atomic import atomic_text
-from tsmsnet.config import spot_config, training
+from tsmsnet.config import SpotConfig, spot_config, training
 from tsmsnet.errors import ConfigError, InputError
 from tsmsnet.runlog import Log
-from tsmsnet.upstream import CONFIGS, UpstreamConfig, UpstreamFile, fold_record, scan_checkout
+from tsmsnet.upstream import (
+    CONFIGS,
+    UpstreamConfig,
+    UpstreamFile,
+    checkout_commit,
+    fold_record,
+    scan_checkout,
+)
 
 
 @dataclass(frozen=True)
@@ -29,34 +36,47 @@ class ImportSettings:
     preprocess: dict  # tsmsnet.preprocess.record
 
 
-def import_settings(cfg: dict, config: UpstreamConfig, config_path: str | Path) -> ImportSettings:
-    """config.yaml's settings of one upstream configuration (ConfigError naming a missing key)."""
-    from tsmsnet.models.apex import ApexNetConfig
-    from tsmsnet.models.interval import IntervalNetConfig
+def import_sections(cfg: dict, config: UpstreamConfig, config_path: str | Path) -> dict:
+    """What an import of one upstream configuration reads of config.yaml, as plain data (no
+    torch): the spotting config, ROI layout, stage-1 settings, fps and preprocessing record.
+    The workflow's rerun trigger for its import. ConfigError naming a missing key."""
     from tsmsnet.preprocess.record import preprocess_record
 
     try:
-        spot = spot_config(cfg, config.config)
-        features = cfg["preprocess"]["features"]
         as_dataset = {**cfg, "dataset": config.dataset}
-        apex_train = training(as_dataset, "apex_net")
-        interval_train = training(as_dataset, "interval_net")
-        fps = float(cfg["datasets"][config.dataset]["fps"])
-        preprocess = preprocess_record(cfg)
+        return {
+            "spot": spot_config(cfg, config.config).record(),
+            "features": dict(cfg["preprocess"]["features"]),
+            "apex_net": training(as_dataset, "apex_net"),
+            "interval_net": training(as_dataset, "interval_net"),
+            "fps": float(cfg["datasets"][config.dataset]["fps"]),
+            "preprocess": preprocess_record(cfg),
+        }
     except KeyError as exc:
         raise ConfigError(
             f"{config_path} has no {exc} (needed for upstream's {config.folder}): pass the "
             "config.yaml of a tsmsnet checkout with --config"
         ) from None
+
+
+def import_settings(cfg: dict, config: UpstreamConfig, config_path: str | Path) -> ImportSettings:
+    """config.yaml's settings of one upstream configuration (ConfigError naming a missing key)."""
+    from tsmsnet.models.apex import ApexNetConfig
+    from tsmsnet.models.interval import IntervalNetConfig
+
+    s = import_sections(cfg, config, config_path)
     return ImportSettings(
         # Upstream's own input scaling, whatever config.yaml now says for the dataset.
         apex_net=replace(
-            ApexNetConfig.from_sections(apex_train, features), input_scaling=config.input_scaling
+            ApexNetConfig.from_sections(s["apex_net"], s["features"]),
+            input_scaling=config.input_scaling,
         ),
-        interval_net=IntervalNetConfig.from_spot(spot, interval_train, features),
-        spot=spot.record(),
-        fps=fps,
-        preprocess=preprocess,
+        interval_net=IntervalNetConfig.from_spot(
+            SpotConfig.from_record(s["spot"]), s["interval_net"], s["features"]
+        ),
+        spot=s["spot"],
+        fps=s["fps"],
+        preprocess=s["preprocess"],
     )
 
 
@@ -84,33 +104,27 @@ def upstream_model(f: UpstreamFile, settings: ImportSettings):
     return load_upstream(model, read_state_dict(f.path), f.path).eval()
 
 
-def checkout_commit(checkout: Path) -> str | None:
-    """The commit a git clone is at (None for a plain copy or without git)."""
-    if not (checkout / ".git").exists():
-        return None
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(checkout), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except OSError:
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
 def import_checkout(
-    checkout: str | Path, out: str | Path, cfg: dict, config_path: str | Path, log: Log
+    checkout: str | Path,
+    out: str | Path,
+    cfg: dict,
+    config_path: str | Path,
+    log: Log,
+    configs: Collection[str] | None = None,
 ) -> list[Path]:
     """Every fold of an upstream checkout into `out/<config>/<held-out subject>/`: apex.pt and
     interval.pt (our checkpoint format, the fold's record in `extra`) and `<stage>_config.yaml`
     (that record). Every file is read and strictly loaded before anything is written.
-    Returns the fold folders."""
+    configs: only the folds of these spotting configs (ours, e.g. cas_micro; the workflow's
+    dataset), else all. Returns the fold folders."""
     from tsmsnet.training.train import save_checkpoint
 
     checkout, out = Path(checkout), Path(out)
     folds = scan_checkout(checkout)
+    if configs is not None:
+        folds = [f for f in folds if f.config.config in configs]
+        if not folds:
+            raise InputError(f"{checkout} has no folds of {', '.join(sorted(configs))}")
     settings = {
         name: import_settings(cfg, CONFIGS[name], config_path)
         for name in sorted({f.config.folder for f in folds})

@@ -252,6 +252,27 @@ def tilt_angles(rng: np.random.Generator, n_frames: int, fps: float, cfg: dict) 
     return angles
 
 
+def _video_seeds(seed: int, subject_index: int, video_index: int) -> list[np.random.SeedSequence]:
+    """The streams of one video: expressions, blinks, head, noise, tilts."""
+    root = np.random.SeedSequence([int(seed), int(subject_index), VIDEO_STREAM, int(video_index)])
+    return root.spawn(5)
+
+
+def planned_types(synthetic_cfg: dict, preset: dict, seed: int, fps: float) -> dict[str, set]:
+    """subject -> the expression types of its ground truth, as generation will draw them
+    (the expressions' stream only, no pixels: milliseconds per video)."""
+    types: dict[str, set] = {}
+    for i in range(int(preset["subjects"])):
+        for j in range(int(preset["videos_per_subject"])):
+            vplan = video_plan(i, j, preset["layout"])
+            rng = np.random.default_rng(_video_seeds(seed, i, j)[0])
+            placed = place_expressions(
+                rng, int(preset["frames"]), fps, synthetic_cfg["expressions"], quiet, vplan.video
+            )
+            types.setdefault(vplan.subject, set()).update(e.type for e in placed)
+    return types
+
+
 def plan_video(
     face: Face,
     subject_index: int,
@@ -266,8 +287,9 @@ def plan_video(
     """Decide one video's expressions and distractors (no pixels yet)."""
     vplan = video_plan(subject_index, video_index, preset["layout"])
     n_frames = int(preset["frames"])
-    root = np.random.SeedSequence([int(seed), int(subject_index), VIDEO_STREAM, int(video_index)])
-    ev_seed, blink_seed, head_seed, noise_seed, tilt_seed = root.spawn(5)
+    ev_seed, blink_seed, head_seed, noise_seed, tilt_seed = _video_seeds(
+        seed, subject_index, video_index
+    )
     ev_rng = np.random.default_rng(ev_seed)
     expressions = place_expressions(
         ev_rng, n_frames, fps, synthetic_cfg["expressions"], log, vplan.video
