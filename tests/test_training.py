@@ -126,7 +126,7 @@ def _fold_project(cfg, tmp_path):
 
 def _train_fold(cfg, tmp_path, fold, stores, truth, tag, videos=None):
     """The workflow's training step (steps.train.train_fold) on one fold, weights back."""
-    from tsmsnet.config import spot_config
+    from tsmsnet.config import cpu_kernel_pins, spot_config
     from tsmsnet.preprocess.record import preprocess_record
     from tsmsnet.steps.train import train_fold
 
@@ -146,6 +146,7 @@ def _train_fold(cfg, tmp_path, fold, stores, truth, tag, videos=None):
         preprocess=preprocess_record(cfg),
         seed=11,
         device="cpu",
+        cpu_kernels=cpu_kernel_pins(cfg),
         model_out=str(out / "apex.pt"),
         losses_out=str(out / "apex_losses.csv"),
         used_out=str(out / "apex_config.yaml"),

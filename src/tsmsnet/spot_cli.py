@@ -38,6 +38,7 @@ class ModelSet:
     spot: SpotConfig
     fps: float | None
     preprocess: dict  # tsmsnet.preprocess.record: the same for every model set of a run
+    cpu_kernels: dict  # the pins training ran under (config cpu_kernels), {} for none
 
     @property
     def name(self) -> str:
@@ -80,6 +81,12 @@ def _payload(path: Path) -> dict:
         raise InputError(f"{path} is not a readable checkpoint ({exc}); retrain it") from exc
 
 
+def _pinned(extra: dict) -> dict:
+    """The CPU kernel pins a checkpoint was trained with ({} from a tsmsnet that recorded
+    none: each CPU's own kernels)."""
+    return dict(extra.get("cpu_kernels", {}).get("pinned", {}))
+
+
 def load_model_set(folder: str | Path) -> ModelSet:
     """A --models folder, checked: both checkpoints present, recording the same settings."""
     folder = Path(folder)
@@ -98,6 +105,9 @@ def load_model_set(folder: str | Path) -> ModelSet:
     for key in ("spot", "fps"):
         if a[key] != i[key]:
             raise InputError(f"{apex} and {interval} disagree on {key}: retrain the fold")
+    pins = _pinned(a)
+    if pins != _pinned(i):
+        raise InputError(f"{apex} and {interval} disagree on the CPU kernels: retrain the fold")
     missing = [k for k in PREPROCESS_KEYS if k not in a["preprocess"] or k not in i["preprocess"]]
     if missing:
         raise InputError(
@@ -114,13 +124,21 @@ def load_model_set(folder: str | Path) -> ModelSet:
         spot=SpotConfig.from_record(a["spot"]),
         fps=None if a["fps"] is None else float(a["fps"]),
         preprocess={k: a["preprocess"][k] for k in PREPROCESS_KEYS},
+        cpu_kernels=pins,
     )
 
 
 def common_settings(sets: list[ModelSet]) -> tuple[float | None, dict]:
-    """The fps and preprocessing all model sets share (error if they differ)."""
+    """The fps and preprocessing all model sets share (error if they or the CPU kernels
+    they were trained with differ: one process pins its kernels once)."""
     first = sets[0]
     for other in sets[1:]:
+        if other.cpu_kernels != first.cpu_kernels:
+            raise InputError(
+                f"models {first.folder} and {other.folder} were trained with different CPU "
+                f"kernels ({first.cpu_kernels} vs {other.cpu_kernels}); pass models of one "
+                "workflow run"
+            )
         for key in PREPROCESS_KEYS:
             if other.preprocess[key] != first.preprocess[key]:
                 raise InputError(
@@ -266,9 +284,12 @@ def run(args: argparse.Namespace) -> int:
     from tsmsnet.plots.common import save_png
     from tsmsnet.plots.curves import score_figure
     from tsmsnet.progressbar import bar_log
+    from tsmsnet.training.device import pin_cpu_kernels
 
     sets = [load_model_set(folder) for folder in args.models]
     models_fps, preprocess = common_settings(sets)
+    # The kernels training ran, before any operation: the same scores on any x86-64 CPU.
+    pin_cpu_kernels(sets[0].cpu_kernels, lambda line: print(line, file=sys.stderr))
     source = Path(args.input)
     with FrameSource(source) as frames:
         is_video, n_frames = frames.is_video, frames.n_frames

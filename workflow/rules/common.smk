@@ -9,6 +9,7 @@ from functools import cache
 from tsmsnet import pipeline
 from tsmsnet import validate as checks
 from tsmsnet.config import (
+    cpu_kernel_pins,
     dataset_configs,
     job_environment,
     spot_config,
@@ -67,6 +68,8 @@ FLOW = flow_settings(config["preprocess"]["flow"], config["device"])
 # What every model's inputs went through; both training rules record this one.
 PREPROCESS = preprocess_record(config)
 TRAIN = {net: training(config, net) for net in ("apex_net", "interval_net")}
+# Environment the training and spotting steps pin before torch starts (config `cpu_kernels`).
+CPU_KERNELS = cpu_kernel_pins(config)
 # Order among runnable jobs, higher first: the long jobs that gate the most others start
 # first, so the short ones (spotting, plots) fill the cores at the end rather than one
 # training job running alone (docs/benchmarks.md, "Whole default pipeline").

@@ -26,6 +26,7 @@ rule spot:
         spot=spot_settings,
         stride=config["preprocess"]["stage2_stride"],
         device=config["device"],
+        cpu_kernels=CPU_KERNELS,
     script:
         "../scripts/spot.py"
 

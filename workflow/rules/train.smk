@@ -30,6 +30,7 @@ rule train_apex:
         preprocess=PREPROCESS,
         seed=config["seed"],
         device=config["device"],
+        cpu_kernels=CPU_KERNELS,
     script:
         "../scripts/train_fold.py"
 
@@ -62,5 +63,6 @@ rule train_interval:
         preprocess=PREPROCESS,
         seed=config["seed"],
         device=config["device"],
+        cpu_kernels=CPU_KERNELS,
     script:
         "../scripts/train_fold.py"

@@ -111,13 +111,20 @@ def spot_fold(
     spot: SpotConfig,
     stride: int,
     device: str,
+    cpu_kernels: dict,
     step1_out: str,
     step2_out: str,
     scores_out: str,
     log: Log,
     block: int = 1024,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Both steps of the method on the held-out subject's videos, with that fold's models."""
+    """Both steps of the method on the held-out subject's videos, with that fold's models.
+
+    cpu_kernels: as steps.train.train_fold's (the same config), pinned before any operation.
+    """
+    from tsmsnet.training.device import pin_cpu_kernels
+
+    pin_cpu_kernels(cpu_kernels, log)
     spotted = spot_stores(
         apex_model, interval_model, stage1, stage2, test_videos, spot, stride, device, log, block
     )

@@ -91,6 +91,7 @@ def train_fold(
     preprocess: dict,
     seed: int,
     device: str,
+    cpu_kernels: dict,
     model_out: str,
     losses_out: str,
     used_out: str,
@@ -100,14 +101,19 @@ def train_fold(
     MSE) or 'interval' (stage 2: windows of L stride-4 clips classified, balanced
     cross-entropy); writes the checkpoint, the per-epoch losses and the exact settings.
 
+    cpu_kernels: the environment config `cpu_kernels` pins (config.cpu_kernel_pins), set
+    before torch's first operation so that any x86-64 CPU trains the same bits.
+
     The record the checkpoint keeps (fold, spotting config, training settings, seed, the
-    training videos' fps and the preprocessing record of tsmsnet.preprocess.record) is also
-    written, as it is, to `used_out`; returns it.
+    training videos' fps, the preprocessing record of tsmsnet.preprocess.record and the CPU
+    kernels in effect) is also written, as it is, to `used_out`; returns it.
     """
+    from tsmsnet.training.device import pin_cpu_kernels
     from tsmsnet.training.train import save_checkpoint, write_losses_csv
 
     if stage not in STAGES:
         raise ValueError(f"unknown training stage {stage!r}; use one of {STAGES}")
+    kernels = pin_cpu_kernels(cpu_kernels, log)
     truth = read_annotations(annotations_csv)
     items = fold_items(truth, stores, videos, held_out, spot.type)
     log(f"fold held out={held_out}, stage {stage}")
@@ -120,6 +126,7 @@ def train_fold(
         "seed": int(seed),
         "fps": training_fps(truth, videos),
         "preprocess": preprocess,
+        "cpu_kernels": kernels,
     }
     save_checkpoint(model_out, model, net_cfg, losses, record)
     write_losses_csv(losses_out, losses)
