@@ -121,12 +121,24 @@ def _use_layout(a: dict) -> None:
         layers.FAST_FORMAT = torch.contiguous_format
 
 
+def _use_kernels(a: dict, cfg: dict) -> None:
+    """The workflow's CPU kernels (config `cpu_kernels`, pinned before any operation as the
+    training step does); kernels=native: each CPU's own, the baseline they are measured
+    against."""
+    from tsmsnet.config import cpu_kernel_pins
+    from tsmsnet.training.device import pin_cpu_kernels
+
+    pin_cpu_kernels({} if a.get("kernels") == "native" else cpu_kernel_pins(cfg), _quiet)
+
+
 def job_train_apex(a: dict) -> dict:
     from tsmsnet.config import stage1_input
     from tsmsnet.models.apex import ApexNetConfig
     from tsmsnet.training.device import set_threads
     from tsmsnet.training.train import train_apex
 
+    cfg = project_config()
+    _use_kernels(a, cfg)
     set_threads(a["threads"])
     _use_layout(a)
     cfg = project_config()
@@ -146,9 +158,10 @@ def job_train_interval(a: dict) -> dict:
     from tsmsnet.training.device import set_threads
     from tsmsnet.training.train import train_interval
 
+    cfg = project_config()
+    _use_kernels(a, cfg)
     set_threads(a["threads"])
     _use_layout(a)
-    cfg = project_config()
     name = a.get("config", "samm_micro")
     spot = cfg["configs"][name]
     train = {**cfg["interval_net"], "epochs": 1}

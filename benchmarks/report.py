@@ -73,14 +73,17 @@ def print_report(res: dict) -> None:
         am = t["apex_samples_per_s_plain_malloc"]
         w, w0 = t["interval_windows_per_s"], t["interval_windows_per_s_contiguous"]
         wm = t["interval_windows_per_s_plain_malloc"]
+        an, wn = t["apex_samples_per_s_native_kernels"], t["interval_windows_per_s_native_kernels"]
         print(
             f"  ApexNet     {a:8.0f} samples/s ({t['apex_samples']}); default layout "
-            f"{a0:.0f} -> {a / a0:.2f}x; glibc's malloc {am:.0f} -> {a / am:.2f}x"
+            f"{a0:.0f} -> {a / a0:.2f}x; glibc's malloc {am:.0f} -> {a / am:.2f}x; "
+            f"this CPU's own kernels {an:.0f} -> {a / an:.2f}x"
         )
         print(
             f"  IntervalNet {w:8.1f} windows/s "
             f"({t['interval_windows']}; {t['interval_clips_per_s']:.0f} clips/s); default "
-            f"layout {w0:.1f} -> {w / w0:.2f}x; glibc's malloc {wm:.1f} -> {w / wm:.2f}x"
+            f"layout {w0:.1f} -> {w / w0:.2f}x; glibc's malloc {wm:.1f} -> {w / wm:.2f}x; "
+            f"this CPU's own kernels {wn:.1f} -> {w / wn:.2f}x"
         )
     if "memory" in res:
         mem = res["memory"]

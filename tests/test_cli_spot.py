@@ -13,7 +13,7 @@ import pytest
 import torch
 import zarr
 
-from tsmsnet.config import spot_config
+from tsmsnet.config import cpu_kernel_pins, spot_config
 from tsmsnet.datasets.frames import list_frames
 from tsmsnet.errors import InputError
 from tsmsnet.progressbar import BarLog, bar_log
@@ -79,6 +79,8 @@ def test_checkpoints_record_fps_and_preprocessing(fold, cfg):
         assert s.spot == spot_config(cfg, folder.parent.name) and s.name == folder.parent.name
         assert s.preprocess["stage2_stride"] == cfg["preprocess"]["stage2_stride"]
         assert s.preprocess["chunk_frames"] == cfg["preprocess"]["chunk_frames"]
+        # The training jobs pinned their CPU kernels in time; `tsmsnet spot` pins the same.
+        assert s.cpu_kernels == cpu_kernel_pins(cfg) != {}
         assert s.preprocess["face_size"] == cfg["preprocess"]["face_size"]
         assert s.preprocess["features"] == cfg["preprocess"]["features"]
         assert s.preprocess["flow"]["method"] == "dis"  # tests/configs/tiny.yaml

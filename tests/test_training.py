@@ -127,7 +127,7 @@ def _fold_project(cfg, tmp_path):
 
 def _train_fold(cfg, tmp_path, fold, stores, truth, tag, videos=None, which="with_type"):
     """The workflow's training step (steps.train.train_fold) on one fold, weights back."""
-    from tsmsnet.config import spot_config, training
+    from tsmsnet.config import cpu_kernel_pins, spot_config, training
     from tsmsnet.preprocess.record import preprocess_record
     from tsmsnet.steps.train import train_fold
 
@@ -148,6 +148,7 @@ def _train_fold(cfg, tmp_path, fold, stores, truth, tag, videos=None, which="wit
         preprocess=preprocess_record(cfg),
         seed=11,
         device="cpu",
+        cpu_kernels=cpu_kernel_pins(cfg),
         model_out=str(out / "apex.pt"),
         losses_out=str(out / "apex_losses.csv"),
         used_out=str(out / "apex_config.yaml"),

@@ -160,3 +160,12 @@ def job_environment(cfg: dict, environ: MutableMapping[str, str]) -> dict[str, s
         if name not in environ:
             environ[name] = added[name] = str(int(value))
     return added
+
+
+def cpu_kernel_pins(cfg: dict) -> dict[str, str]:
+    """The environment config `cpu_kernels` pins for training and spotting ({} when not
+    portable: each CPU's own kernels). tsmsnet.training.device.pin_cpu_kernels applies it."""
+    section = cfg["cpu_kernels"]
+    if not section["portable"]:
+        return {}
+    return {str(name): str(value) for name, value in section["pins"].items()}

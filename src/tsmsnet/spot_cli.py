@@ -186,9 +186,12 @@ def run(args: argparse.Namespace) -> int:
     from tsmsnet.plots.common import save_png
     from tsmsnet.plots.curves import score_figure
     from tsmsnet.progressbar import bar_log
+    from tsmsnet.training.device import pin_cpu_kernels
 
     sets = [load_model_set(folder) for folder in args.models]
     models_fps, preprocess = common_settings(sets)
+    # The kernels training ran, before any operation: the same scores on any x86-64 CPU.
+    pin_cpu_kernels(sets[0].cpu_kernels, lambda line: print(line, file=sys.stderr))
     source = Path(args.input)
     with FrameSource(source) as frames:
         is_video, n_frames = frames.is_video, frames.n_frames

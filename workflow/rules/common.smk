@@ -9,6 +9,7 @@ from functools import cache
 from tsmsnet import pipeline
 from tsmsnet import validate as checks
 from tsmsnet.config import (
+    cpu_kernel_pins,
     dataset_configs,
     job_environment,
     spot_config,
@@ -82,6 +83,8 @@ UPSTREAM = CHECKED.upstream
 SPOTTED_BY = CHECKED.spotted_by
 # Which models made the numbers: a line of the evaluation logs and report tables.
 MODELS_LINE = models_line(config, UPSTREAM)
+# Environment the training and spotting steps pin before torch starts (config `cpu_kernels`).
+CPU_KERNELS = cpu_kernel_pins(config)
 # Order among runnable jobs, higher first: the long jobs that gate the most others start
 # first, so the short ones (spotting, plots) fill the cores at the end rather than one
 # training job running alone (docs/benchmarks.md, "Whole default pipeline").

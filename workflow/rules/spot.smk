@@ -31,6 +31,7 @@ rule spot:
         device=config["device"],
         # Switching between our models and upstream's reruns every fold's spotting.
         models=config["models"],
+        cpu_kernels=CPU_KERNELS,
     script:
         "../scripts/spot.py"
 

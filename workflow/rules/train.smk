@@ -31,6 +31,7 @@ rule train_apex:
         preprocess=PREPROCESS,
         seed=config["seed"],
         device=config["device"],
+        cpu_kernels=CPU_KERNELS,
     script:
         "../scripts/train_fold.py"
 
@@ -64,5 +65,6 @@ rule train_interval:
         preprocess=PREPROCESS,
         seed=config["seed"],
         device=config["device"],
+        cpu_kernels=CPU_KERNELS,
     script:
         "../scripts/train_fold.py"

@@ -21,6 +21,7 @@ run_step(
     spot=SpotConfig.from_record(smk.params.spot),
     stride=smk.params.stride,
     device=smk.params.device,
+    cpu_kernels=dict(smk.params.cpu_kernels),
     step1_out=smk.output.step1,
     step2_out=smk.output.step2,
     scores_out=smk.output.scores,

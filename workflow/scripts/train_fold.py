@@ -24,6 +24,7 @@ run_step(
     preprocess=dict(smk.params.preprocess),
     seed=smk.params.seed,
     device=smk.params.device,
+    cpu_kernels=dict(smk.params.cpu_kernels),
     model_out=smk.output.model,
     losses_out=smk.output.losses,
     used_out=smk.output.used,

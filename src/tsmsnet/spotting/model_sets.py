@@ -29,6 +29,7 @@ class ModelSet:
     spot: SpotConfig
     fps: float | None
     preprocess: dict  # tsmsnet.preprocess.record: the same for every model set of a run
+    cpu_kernels: dict  # the pins training ran under (config cpu_kernels), {} for none
 
     @property
     def name(self) -> str:
@@ -58,6 +59,12 @@ def _payload(path: Path) -> dict:
         raise InputError(f"{path} is not a readable checkpoint ({exc}); retrain it") from exc
 
 
+def _pinned(extra: dict) -> dict:
+    """The CPU kernel pins a checkpoint was trained with ({} from a tsmsnet that recorded
+    none, or imported weights: each CPU's own kernels)."""
+    return dict(extra.get("cpu_kernels", {}).get("pinned", {}))
+
+
 def load_fold(folder: str | Path) -> ModelSet:
     """One fold folder, checked: both checkpoints present, recording the same settings."""
     folder = Path(folder)
@@ -76,6 +83,9 @@ def load_fold(folder: str | Path) -> ModelSet:
     for key in ("spot", "fps"):
         if a[key] != i[key]:
             raise InputError(f"{apex} and {interval} disagree on {key}: retrain the fold")
+    pins = _pinned(a)
+    if pins != _pinned(i):
+        raise InputError(f"{apex} and {interval} disagree on the CPU kernels: retrain the fold")
     missing = [k for k in PREPROCESS_KEYS if k not in a["preprocess"] or k not in i["preprocess"]]
     if missing:
         raise InputError(
@@ -91,6 +101,7 @@ def load_fold(folder: str | Path) -> ModelSet:
         spot=SpotConfig.from_record(a["spot"]),
         fps=None if a["fps"] is None else float(a["fps"]),
         preprocess={k: a["preprocess"][k] for k in PREPROCESS_KEYS},
+        cpu_kernels=pins,
     )
 
 
@@ -110,7 +121,9 @@ def load_model_set(folder: str | Path) -> ModelSet:
     folds = [load_fold(f) for f in fold_dirs]
     first = folds[0]
     for other in folds[1:]:
-        differs = [k for k in ("spot", "fps") if getattr(other, k) != getattr(first, k)]
+        differs = [
+            k for k in ("spot", "fps", "cpu_kernels") if getattr(other, k) != getattr(first, k)
+        ]
         differs += [k for k in PREPROCESS_KEYS if other.preprocess[k] != first.preprocess[k]]
         if differs:
             raise InputError(
@@ -124,13 +137,21 @@ def load_model_set(folder: str | Path) -> ModelSet:
         spot=first.spot,
         fps=first.fps,
         preprocess=first.preprocess,
+        cpu_kernels=first.cpu_kernels,
     )
 
 
 def common_settings(sets: list[ModelSet]) -> tuple[float | None, dict]:
-    """The fps and preprocessing all model sets share (error if they differ)."""
+    """The fps and preprocessing all model sets share (error if they or the CPU kernels
+    they were trained with differ: one process pins its kernels once)."""
     first = sets[0]
     for other in sets[1:]:
+        if other.cpu_kernels != first.cpu_kernels:
+            raise InputError(
+                f"models {first.folder} and {other.folder} were trained with different CPU "
+                f"kernels ({first.cpu_kernels} vs {other.cpu_kernels}); pass models of one "
+                "workflow run"
+            )
         for key in PREPROCESS_KEYS:
             if other.preprocess[key] != first.preprocess[key]:
                 raise InputError(

@@ -161,6 +161,7 @@ def spot_fold(
     spot: SpotConfig,
     stride: int,
     device: str,
+    cpu_kernels: dict,
     step1_out: str,
     step2_out: str,
     scores_out: str,
@@ -169,7 +170,13 @@ def spot_fold(
     held_out: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Both steps of the method on the held-out subject's videos, with that fold's models (or
-    an ensemble's, as spot_stores)."""
+    an ensemble's, as spot_stores).
+
+    cpu_kernels: as steps.train.train_fold's (the same config), pinned before any operation.
+    """
+    from tsmsnet.training.device import pin_cpu_kernels
+
+    pin_cpu_kernels(cpu_kernels, log)
     spotted = spot_stores(
         apex_models,
         interval_models,

@@ -135,6 +135,7 @@ def train_fold(
     preprocess: dict,
     seed: int,
     device: str,
+    cpu_kernels: dict,
     model_out: str,
     losses_out: str,
     used_out: str,
@@ -147,14 +148,19 @@ def train_fold(
     `videos` are the fold's training videos; `train["videos"]` picks those it trains on
     (select_videos). `targets` are the reader's choices that shaped the training intervals
     (tsmsnet.datasets.target_settings). The record the checkpoint keeps (fold, the videos
-    trained on, spotting config, training settings, targets, seed, the training videos' fps
-    and the preprocessing record of tsmsnet.preprocess.record) is also written, as it is, to
-    `used_out`; returns it.
+    trained on, spotting config, training settings, targets, seed, the training videos' fps,
+    the preprocessing record of tsmsnet.preprocess.record and the CPU kernels in effect) is
+    also written, as it is, to `used_out`; returns it.
+
+    cpu_kernels: the environment config `cpu_kernels` pins (config.cpu_kernel_pins), set
+    before torch's first operation so that any x86-64 CPU trains the same bits.
     """
+    from tsmsnet.training.device import pin_cpu_kernels
     from tsmsnet.training.train import save_checkpoint, write_losses_csv
 
     if stage not in STAGES:
         raise ValueError(f"unknown training stage {stage!r}; use one of {STAGES}")
+    kernels = pin_cpu_kernels(cpu_kernels, log)
     truth = read_annotations(annotations_csv)
     log(f"fold held out={held_out}, stage {stage}")
     check_no_leak(truth, videos, held_out)  # before the selection, which could hide a leak
@@ -172,6 +178,7 @@ def train_fold(
         "seed": int(seed),
         "fps": training_fps(truth, videos),
         "preprocess": preprocess,
+        "cpu_kernels": kernels,
     }
     save_checkpoint(model_out, model, net_cfg, losses, record)
     write_losses_csv(losses_out, losses)

@@ -1,13 +1,18 @@
-"""Where torch runs and with how many threads: chosen once per job from config.yaml."""
+"""Where torch runs, with how many threads and which CPU kernels: chosen once per job from
+config.yaml."""
 
 from __future__ import annotations
 
 import logging
+import os
+import platform
 import warnings
+from collections.abc import Mapping, MutableMapping
 
 import torch
 
 from tsmsnet.errors import ConfigError
+from tsmsnet.runlog import Log
 
 logger = logging.getLogger(__name__)
 
@@ -44,3 +49,41 @@ def set_threads(n: int) -> None:
     except RuntimeError:
         # Inter-op threads can only be set once, before any parallel work; keep what is set.
         pass
+
+
+def _runs_avx2() -> bool:
+    """x86-64 with AVX2: ATen trusts ATEN_CPU_CAPABILITY=avx2 unchecked (no AVX2: SIGILL)."""
+    machine = platform.machine().lower()
+    return machine in ("x86_64", "amd64") and bool(torch.cpu._is_avx2_supported())
+
+
+def pin_cpu_kernels(
+    pins: Mapping[str, str], log: Log, environ: MutableMapping[str, str] = os.environ
+) -> dict:
+    """Set `pins` (config `cpu_kernels`, via config.cpu_kernel_pins) before torch's first CPU
+    operation, so this job runs the kernels every x86-64 CPU with AVX2 runs alike.
+
+    oneDNN, ATen and MKL each read their variable at their first operation, not at import,
+    so a job pins here, first thing. Returns what the checkpoint records: the pins in effect
+    ({} when none were asked for, on a CPU without AVX2, or too late: torch had already
+    chosen its kernels, e.g. in a test process) and ATen's kernel level. Pins override the
+    environment: a checkpoint's bits must not depend on the shell it was trained from.
+    """
+    applied: dict[str, str] = {}
+    if pins and not _runs_avx2():
+        log(
+            f"WARNING: {platform.machine()} CPU without AVX2: CPU kernels not pinned "
+            "(config cpu_kernels); results may differ in the last bits from other CPUs'"
+        )
+    elif pins:
+        environ.update({str(k): str(v) for k, v in pins.items()})
+        applied = dict(pins)
+    aten = torch.backends.cpu.get_cpu_capability()
+    wanted = applied.get("ATEN_CPU_CAPABILITY")
+    if wanted is not None and aten.lower() != wanted.lower():
+        log(
+            f"WARNING: torch had chosen its CPU kernels ({aten}) before they could be pinned "
+            "(config cpu_kernels): this process's results depend on its CPU"
+        )
+        applied = {}
+    return {"pinned": applied, "aten_capability": aten}
