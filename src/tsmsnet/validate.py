@@ -1,9 +1,10 @@
 """Checks run before any job: the config against its schema, then the dataset as a whole.
 
-workflow/rules/common.smk calls `check_workflow` while Snakemake builds the DAG, so even
-`snakemake -n` stops on bad input with one line naming the key, file, sheet, row or frame and
-the fix, exit status 1 and nothing written. For a real dataset that means reading the workbook
-and listing every frames folder (names only: the same listing the DAG's fingerprints make).
+workflow/rules/common.smk calls `check_workflow` and `check_data` while Snakemake builds the
+DAG, so even `snakemake -n` stops on bad input with one line naming the key, file, sheet, row
+or frame and the fix, exit status 1 and nothing written. For a real dataset that means
+reading the workbook and listing every frames folder (names only; the frames fingerprints
+list and stat them in a second process meanwhile, tsmsnet.datasets.signature).
 
 What only decoding can tell fails in the first job that decodes, naming the frame: a corrupt,
 empty or differently sized frame in `faces` (every frame; `landmarks` if it is among the first
@@ -116,9 +117,20 @@ def _check_synthetic_lengths(cfg: dict) -> None:
             )
 
 
+def check_data(cfg: dict) -> None:
+    """A real dataset's annotations and frame listings, read as the `annotations` rule will
+    read them (synthetic data is checked by its preset, before it exists)."""
+    if cfg["dataset"] == "synthetic":
+        return
+    from tsmsnet.datasets import read_dataset
+
+    reader = pipeline.reader_name(cfg)
+    videos, _ = read_dataset(reader, pipeline.data_root(cfg), cfg["datasets"][reader], log=quiet)
+    check_lengths(videos, cfg)
+
+
 def check_dataset(cfg: dict, read_data: bool = True) -> pd.DataFrame:
-    """The video table, the folds and the spotting configs; with `read_data`, a real dataset's
-    annotations and frame listings too (as the `annotations` rule will read them).
+    """The video table, the folds and the spotting configs; with `read_data`, check_data too.
 
     Returns the video table (subject, video, source).
     """
@@ -128,14 +140,8 @@ def check_dataset(cfg: dict, read_data: bool = True) -> pd.DataFrame:
         spot_config(cfg, name)
     if cfg["dataset"] == "synthetic":
         _check_synthetic_lengths(cfg)
-    elif read_data:
-        from tsmsnet.datasets import read_dataset
-
-        reader = pipeline.reader_name(cfg)
-        videos, _ = read_dataset(
-            reader, pipeline.data_root(cfg), cfg["datasets"][reader], log=quiet
-        )
-        check_lengths(videos, cfg)
+    if read_data:
+        check_data(cfg)
     return table
 
 
@@ -143,6 +149,8 @@ def check_workflow(cfg: dict, schema_path: str | Path, read_data: bool = True) -
     """Everything checkable before the first job: config schema, then the dataset.
 
     Returns the video table (subject, video, source) the checks built, for the DAG to use.
+    The Snakefile runs it with read_data=False, then check_data, to start the frames
+    fingerprints in between (tsmsnet.pipeline.frames_fingerprints).
     """
     check_config(cfg, schema_path)
     return check_dataset(cfg, read_data=read_data)
