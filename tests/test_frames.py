@@ -1,8 +1,6 @@
-"""Frame folders and video files: numeric order, clean sequences, grey decoding, fingerprints."""
+"""Frame folders and video files: numeric order, clean sequences, grey decoding."""
 
-import hashlib
-import os
-import time
+import re
 from pathlib import Path
 
 import cv2
@@ -11,14 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tsmsnet.datasets.frames import (
-    _IMAGE_NAME,
-    VIDEO_FIRST_FRAME,
-    FrameSource,
-    _is_image,
-    frames_signature,
-    list_frames,
-)
+from tsmsnet.datasets.frames import VIDEO_FIRST_FRAME, FrameSource, _image_names, list_frames
+from tsmsnet.datasets.signature import IMAGE_SUFFIXES, frames_signature, is_image
 from tsmsnet.errors import FramesError
 
 
@@ -183,58 +175,32 @@ def test_video_file(tmp_path):
     assert all(abs(v - 40 * i) <= 4 for v, i in zip(values, (2, 3, 4), strict=True))
 
 
-def test_signature_changes_with_frames(tmp_path):
-    folder = write_frames(tmp_path / "v", ["img1.jpg", "img2.jpg"])
-    (folder / "notes.txt").write_text("x")
-    first = frames_signature(folder)
-    assert first == frames_signature(folder) and len(first) == 40
-    (folder / "notes.txt").write_text("not a frame: ignored")
-    assert frames_signature(folder) == first
-    stat = (folder / "img2.jpg").stat()
-    os.utime(folder / "img2.jpg", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    touched = frames_signature(folder)
-    assert touched != first
-    write_frames(folder, ["img1.jpg", "img2.jpg", "img3.jpg"][2:])
-    assert frames_signature(folder) != touched
-    assert frames_signature(tmp_path / "absent") == "missing"
-
-
-def test_signature_bytes_are_pinned(tmp_path):
-    """The digest's input is fixed (sorted image names, size, mtime in ns): a change would
-    rerun every finished video of every user's dataset."""
-    folder = write_frames(tmp_path / "v", ["img2.jpg", "img10.JPG", "img1.png"])
-    (folder / "._img1.png").write_bytes(b"")
-    (folder / "notes.txt").write_text("x")
-    lines = []
-    for i, name in enumerate(sorted(["img2.jpg", "img10.JPG", "img1.png"])):
-        os.utime(folder / name, ns=(0, 1_700_000_000_123_456_789 + i))
-        size = (folder / name).stat().st_size
-        lines.append(f"{name}\0{size}\0{1_700_000_000_123_456_789 + i}\n")
-    assert frames_signature(folder) == hashlib.sha1("".join(lines).encode()).hexdigest()
-
-
-@given(
+# What an image name and its frame number are, name by name (hidden names are not frames).
+SUFFIXES = "|".join(s[1:] for s in IMAGE_SUFFIXES)
+IMAGE_NAME = re.compile(rf"(?!\.)(.*?)(\d*)\.(?:{SUFFIXES})", re.IGNORECASE | re.DOTALL)
+NAMES = st.builds(
+    lambda stem, suffix: stem + suffix,
     st.text(st.sampled_from("ab_.0123456789 \n\u0663\u00b2\u0130\u212aJPGEjpeg"), max_size=8),
     st.sampled_from(["", ".jpg", ".JPG", ".Jpeg", ".png", ".bmp", ".jpe", ".jpgx", ".", ".tif"]),
 )
-def test_is_image_is_what_the_name_regex_matches(stem, suffix):
-    name = stem + suffix
-    assert _is_image(name) == (_IMAGE_NAME.fullmatch(name) is not None)
 
 
-def test_signature_of_video_file(tmp_path):
-    path = tmp_path / "a.mp4"
-    path.write_bytes(b"1234")
-    first = frames_signature(path)
-    path.write_bytes(b"12345")
-    assert frames_signature(path) != first
+@given(st.lists(NAMES, max_size=12, unique=True))
+def test_one_pass_over_a_listing_is_the_name_regex_per_name(listing):
+    matches = [(name, IMAGE_NAME.fullmatch(name)) for name in listing]
+    expected = [(name, m.group(2)) for name, m in matches if m is not None]
+    images, numbers = _image_names(listing)
+    assert list(zip(images, numbers, strict=True)) == expected
 
 
-def test_signature_is_fast_on_long_videos(tmp_path):
-    folder = tmp_path / "long"
-    folder.mkdir()
-    for i in range(1, 7001):
-        (folder / f"006_1_{i:04d}.jpg").touch()
-    start = time.perf_counter()
-    frames_signature(folder)
-    assert time.perf_counter() - start < 2.0
+def test_other_files_beside_the_frames_are_left_out(tmp_path):
+    names = ["img3.jpg", "Thumbs.db", "img1.JPG", "._img2.jpg", "img2.png", "img.jpg.txt"]
+    assert _image_names(names) == (["img3.jpg", "img1.JPG", "img2.png"], ["3", "1", "2"])
+    assert _image_names(["a7.jpg", "b8.png"]) == (["a7.jpg", "b8.png"], ["7", "8"])
+    assert _image_names([]) == ([], [])
+
+
+@given(NAMES)
+def test_the_fingerprint_covers_the_files_the_listing_counts(name):
+    assert is_image(name) == (IMAGE_NAME.fullmatch(name) is not None)
+    assert is_image(name) == (_image_names([name])[0] == [name])

@@ -7,7 +7,9 @@ Nothing here reads frames or workbooks: at full scale (245 videos, ~1M frames) i
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -122,14 +124,21 @@ def loso_folds(table: pd.DataFrame) -> dict[str, Fold]:
     }
 
 
-def frames_fingerprint(cfg: dict, source: str) -> str:
-    """Freshness proof of a video's frames for the params rerun trigger.
+def frames_fingerprints(
+    cfg: dict, sources: Iterable[str], background: bool
+) -> Callable[[str], str]:
+    """Freshness proof of each video's frames, by source, for the params rerun trigger.
 
     Frames the workflow generates are tracked by Snakemake itself; external frames get a
-    cheap stat fingerprint (names, sizes, mtimes) so one edited frame reruns that video only.
+    stat fingerprint (names, sizes, mtimes) so one edited frame reruns that video only.
+    `background`: all of `sources`, computed from now on in a second process (the DAG build
+    asks for every one); else each on its first lookup (a cluster job asks for its own).
     """
     if cfg["dataset"] == "synthetic":
-        return GENERATED
-    from tsmsnet.datasets.frames import frames_signature
+        return lambda source: GENERATED
+    from tsmsnet.datasets.signature import Signatures, frames_signature
 
-    return frames_signature(source)
+    if not background:
+        return cache(frames_signature)
+    signatures = Signatures(sources)
+    return lambda source: signatures.result()[source]

@@ -1,9 +1,10 @@
 """Checks run before any job: the config against its schema, then the dataset as a whole.
 
-workflow/rules/common.smk calls `check_workflow` while Snakemake builds the DAG, so even
-`snakemake -n` stops on bad input with one line naming the key, file, sheet, row or frame and
-the fix, exit status 1 and nothing written. For a real dataset that means reading the workbook
-and listing every frames folder (names only: the same listing the DAG's fingerprints make).
+workflow/rules/common.smk calls `check_workflow` and `check_data` while Snakemake builds the
+DAG, so even `snakemake -n` stops on bad input with one line naming the key, file, sheet, row
+or frame and the fix, exit status 1 and nothing written. For a real dataset that means
+reading the workbook and listing every frames folder (names only; the frames fingerprints
+list and stat them in a second process meanwhile, tsmsnet.datasets.signature).
 
 What only decoding can tell fails in the first job that decodes, naming the frame: a corrupt,
 empty or differently sized frame in `faces` (every frame; `landmarks` if it is among the first
@@ -144,15 +145,33 @@ def _synthetic_types(cfg: dict) -> dict[str, set[str]]:
     return planned_types(cfg["synthetic"], preset, int(cfg["seed"]), fps)
 
 
+def check_data(cfg: dict) -> dict[str, set[str]] | None:
+    """A real dataset's annotations and frame listings, read as the `annotations` rule will
+    read them; returns each subject's ground-truth types (None for synthetic data, which is
+    checked by its preset before it exists)."""
+    if cfg["dataset"] == "synthetic":
+        return None
+    from tsmsnet.datasets import read_dataset
+
+    reader = pipeline.reader_name(cfg)
+    videos, annotations = read_dataset(
+        reader, pipeline.data_root(cfg), cfg["datasets"][reader], log=quiet
+    )
+    check_lengths(videos, cfg)
+    types: dict[str, set[str]] = {s: set() for s in pipeline.subjects(videos)}
+    for subject, kind in annotations[["subject", "type"]].itertuples(index=False):
+        types.setdefault(str(subject), set()).add(str(kind))
+    return types
+
+
 def check_dataset(cfg: dict, read_data: bool = True) -> Checked:
-    """The video table, the folds and the spotting configs; with `read_data`, a real dataset's
-    annotations and frame listings too (as the `annotations` rule will read them).
+    """The video table, the folds and the spotting configs; with `read_data`, check_data too.
 
     Returns the video table (subject, video, source) and each subject's ground-truth types
     (synthetic: as generation will draw them; a real dataset: from its annotations).
     """
     table = pipeline.video_table(cfg)
-    subjects = pipeline.subjects(table)
+    pipeline.subjects(table)  # LOSO needs at least two: a clear error here
     for name in dataset_configs(cfg):
         spot_config(cfg, name)
     types = None
@@ -160,16 +179,7 @@ def check_dataset(cfg: dict, read_data: bool = True) -> Checked:
         _check_synthetic_lengths(cfg)
         types = _synthetic_types(cfg)
     elif read_data:
-        from tsmsnet.datasets import read_dataset
-
-        reader = pipeline.reader_name(cfg)
-        videos, annotations = read_dataset(
-            reader, pipeline.data_root(cfg), cfg["datasets"][reader], log=quiet
-        )
-        check_lengths(videos, cfg)
-        types = {s: set() for s in subjects}
-        for subject, kind in annotations[["subject", "type"]].itertuples(index=False):
-            types.setdefault(str(subject), set()).add(str(kind))
+        types = check_data(cfg)
     return Checked(table, types)
 
 
@@ -226,7 +236,18 @@ def check_workflow(cfg: dict, schema_path: str | Path, read_data: bool = True) -
 
     Returns what the checks built (video table, ground-truth types, upstream's folds), for the
     DAG to use.
+
+    With read_data=False the dataset is not read (finish_checks reads it): the Snakefile starts
+    the frames fingerprints in between (tsmsnet.pipeline.frames_fingerprints).
     """
     check_config(cfg, schema_path)
     check_models_config(cfg)
     return check_models(cfg, check_dataset(cfg, read_data=read_data))
+
+
+def finish_checks(cfg: dict, checked: Checked) -> Checked:
+    """What check_workflow(read_data=False) left: a real dataset's annotations and frames,
+    then the models against its ground-truth types."""
+    if cfg["dataset"] == "synthetic":
+        return checked
+    return check_models(cfg, replace(checked, types=check_data(cfg)))

@@ -3,8 +3,6 @@
 # (about a thousand at full scale): they look up dicts built once here, never the pandas table.
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 
 from tsmsnet import pipeline
 from tsmsnet import validate as checks
@@ -27,14 +25,21 @@ from tsmsnet.upstream import upstream_config
 # or frame and the fix, exit status 1, nothing written (see tsmsnet.validate). Jobs that a
 # cluster executor re-parses this file for skip re-reading the dataset. The check returns what
 # it built: the video table (subject, video, source) and, for models=upstream, the upstream
-# folds that spot each (config, subject); the DAG uses those.
+# folds that spot each (config, subject); the DAG uses those. The frames fingerprints (a stat
+# per frame, ~1M for SAMM-LV) start in a second process before the dataset is read, and are
+# collected when Snakemake first asks for a params.
 with checks.exit_on_error():
     CHECKED = checks.check_workflow(
         config,
         f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
-        read_data=workflow.is_main_process,
+        read_data=False,
     )
-VIDEOS = CHECKED.videos
+    VIDEOS = CHECKED.videos
+    FINGERPRINT = pipeline.frames_fingerprints(
+        config, VIDEOS["source"], background=workflow.is_main_process
+    )
+    if workflow.is_main_process:
+        CHECKED = checks.finish_checks(config, CHECKED)
 # Jobs inherit the environment: glibc malloc settings from config.yaml `malloc`.
 job_environment(config, os.environ)
 
@@ -146,22 +151,8 @@ def video_source(wildcards):
     return SOURCE[wildcards.video]
 
 
-@cache
-def _fingerprints():
-    """Every video's frames fingerprint, once per DAG build (landmarks and faces share it).
-
-    One scandir and a stat per frame each (~1M stats for SAMM-LV), on threads: stat releases
-    the GIL.
-    """
-    sources = sorted(set(SOURCE.values()))
-    workers = min(8, len(sources), os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        prints = pool.map(lambda s: pipeline.frames_fingerprint(config, s), sources)
-        return dict(zip(sources, prints))
-
-
 def frames_fingerprint(wildcards):
-    return _fingerprints()[SOURCE[wildcards.video]]
+    return FINGERPRINT(SOURCE[wildcards.video])
 
 
 def stage1_store(video, name):

@@ -9,7 +9,6 @@ CAS(ME)^2 and SAMM frame files are).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -19,29 +18,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from tsmsnet.datasets.signature import IMAGE_SUFFIXES
 from tsmsnet.errors import FramesError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv")
 # Frame number of the first frame of a video file (annotations of image releases start at 1).
 VIDEO_FIRST_FRAME = 1
 # How many offending names or missing numbers an error message lists before "...".
 _SHOW = 5
-# An image name (not hidden) split into stem, trailing frame number and suffix, in one regex
-# pass per file: the DAG build lists about a million SAMM-LV frames.
+# Image names (not hidden; signature.is_image) and the trailing frame number of each stem, for
+# a whole folder listing joined by NUL (no file name holds one) in one regex pass: the DAG
+# build lists about a million SAMM-LV frames. Matches give the number ("" when none), or
+# (name, number).
 _SUFFIX_GROUP = "|".join(re.escape(s[1:]) for s in IMAGE_SUFFIXES)
-_IMAGE_NAME = re.compile(rf"(?!\.)(.*?)(\d*)\.(?:{_SUFFIX_GROUP})", re.IGNORECASE | re.DOTALL)
-_IMAGE_EXTENSIONS = frozenset(s[1:] for s in IMAGE_SUFFIXES)
-
-
-def _is_image(name: str) -> bool:
-    """Image file by suffix (any case); hidden files (macOS ._img1.jpg copies) are not frames.
-
-    What _IMAGE_NAME matches, in string methods: twice as fast as the regex, and the
-    fingerprints filter every frame name.
-    """
-    dot = name.rfind(".")
-    return dot > 0 and name[0] != "." and name[dot + 1 :].lower() in _IMAGE_EXTENSIONS
+_NAME_IN_LISTING = rf"(?<![^\0])(?!\.)[^\0]*?(\d*)\.(?:{_SUFFIX_GROUP})(?=\0|\Z)"
+_FRAME_NUMBERS = re.compile(_NAME_IN_LISTING, re.IGNORECASE)
+_IMAGE_NAMES = re.compile(f"({_NAME_IN_LISTING})", re.IGNORECASE)
 
 
 def _listing(names: list[str], more: str = "") -> str:
@@ -49,36 +41,43 @@ def _listing(names: list[str], more: str = "") -> str:
     return shown + (f", ... ({len(names)} in total{more})" if len(names) > _SHOW else "")
 
 
-def _numbered_frames(folder: Path) -> list[tuple[int, str]]:
-    """(frame number, file name) of every image in `folder`, sorted, checked consecutive.
+def _image_names(listing: list[str]) -> tuple[list[str], list[str]]:
+    """(image names, their trailing frame numbers as text, "" when none) of a folder listing,
+    in listing order: one regex pass, where a Python call per name cost more than listing."""
+    joined = "\0".join(listing)
+    numbers = _FRAME_NUMBERS.findall(joined)
+    if len(numbers) == len(listing):  # every entry an image: the usual frames folder
+        return listing, numbers
+    found = _IMAGE_NAMES.findall(joined)
+    return [name for name, _ in found], [number for _, number in found]
+
+
+def _numbered_frames(folder: Path) -> tuple[int, list[str]]:
+    """(first frame number, image names in frame order) of `folder`, checked consecutive.
 
     Names only (no stat, no Path per frame): the DAG build lists about a million SAMM-LV
     frames. A folder that happens to carry an image suffix fails later, when it is decoded.
     """
     if not folder.is_dir():
         raise FramesError(f"frames folder {folder} does not exist: check data_root and the layout")
-    numbered: list[tuple[int, str]] = []
-    unnumbered: list[str] = []
-    match_name = _IMAGE_NAME.fullmatch
-    for name in os.listdir(folder):
-        match = match_name(name)
-        if match is None:
-            continue
-        if match.group(2):
-            numbered.append((int(match.group(2)), name))
-        else:
-            unnumbered.append(name)
-    if not numbered and not unnumbered:
+    images, digits = _image_names(os.listdir(folder))
+    if not images:
         raise FramesError(
             f"frames folder {folder} holds no frames ({', '.join(IMAGE_SUFFIXES)}): "
             "extract the video's frames into it or remove the folder"
         )
-    if unnumbered:
+    if not all(digits):
+        unnumbered = sorted(name for name, d in zip(images, digits, strict=True) if not d)
         raise FramesError(
             f"frames folder {folder}: file names without a trailing frame number: "
-            f"{_listing(sorted(unnumbered))}; rename them like img1.jpg or remove them"
+            f"{_listing(unnumbered)}; rename them like img1.jpg or remove them"
         )
-    numbered.sort()
+    numbers = list(map(int, digits))
+    first, last = min(numbers), max(numbers)
+    by_number = dict(zip(numbers, images, strict=True))
+    if len(by_number) == len(numbers) == last - first + 1:
+        return first, list(map(by_number.__getitem__, range(first, last + 1)))
+    numbered = sorted(zip(numbers, images, strict=True))
     pairs = zip(numbered, numbered[1:], strict=False)
     dups = sorted({f"{a[1]} and {b[1]} (frame {a[0]})" for a, b in pairs if a[0] == b[0]})
     if dups:
@@ -86,21 +85,18 @@ def _numbered_frames(folder: Path) -> list[tuple[int, str]]:
             f"frames folder {folder}: several files share a frame number: {_listing(dups)}; "
             "keep one naming scheme and remove the other copies"
         )
-    first, last = numbered[0][0], numbered[-1][0]
-    if last - first + 1 != len(numbered):
-        present = {n for n, _ in numbered}
-        missing = [str(n) for n in range(first, last + 1) if n not in present]
-        raise FramesError(
-            f"frames folder {folder}: frame numbers {first}..{last} have gaps, missing "
-            f"{_listing(missing)}; frames must be consecutive: re-extract the missing frames"
-        )
-    return numbered
+    present = set(numbers)
+    missing = [str(n) for n in range(first, last + 1) if n not in present]
+    raise FramesError(
+        f"frames folder {folder}: frame numbers {first}..{last} have gaps, missing "
+        f"{_listing(missing)}; frames must be consecutive: re-extract the missing frames"
+    )
 
 
 def list_frames(folder: str | Path) -> list[Path]:
     """Image files of `folder` in frame-number order (raises FramesError if not clean)."""
     folder = Path(folder)
-    return [folder / name for _, name in _numbered_frames(folder)]
+    return [folder / name for name in _numbered_frames(folder)[1]]
 
 
 def decode_grey(path: Path, frame: int) -> np.ndarray:
@@ -132,10 +128,8 @@ class FrameSource:
         self._capture: cv2.VideoCapture | None = None
         self._next_index = 0  # index the open capture returns on its next read
         if self.path.is_dir():
-            numbered = _numbered_frames(self.path)
-            self._names = [name for _, name in numbered]
-            self.first_frame = numbered[0][0]
-            self.n_frames = len(numbered)
+            self.first_frame, self._names = _numbered_frames(self.path)
+            self.n_frames = len(self._names)
         elif self.path.is_file() and self.path.suffix.lower() in VIDEO_SUFFIXES:
             capture = self._open()
             # Container frame counts can be off by a few; iter_grey reports a short video.
@@ -253,40 +247,3 @@ class FrameSource:
                 yield self._video_frame(capture, i)
         finally:
             capture.release()
-
-
-def _stats(folder: Path, names: list[str]) -> Iterator[os.stat_result]:
-    """os.stat of each name in `folder`, relative to the open folder where the OS allows: a
-    one-name lookup instead of the whole path's, about a quarter less time per frame."""
-    if os.stat not in os.supports_dir_fd:
-        yield from (os.stat(folder / name) for name in names)
-        return
-    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        yield from (os.stat(name, dir_fd=fd) for name in names)
-    finally:
-        os.close(fd)
-
-
-def frames_signature(path: str | Path) -> str:
-    """Fingerprint of a frames folder or video file from names, sizes and mtimes (no reads).
-
-    Lets the workflow skip re-processing a video whose frames did not change. One listing and
-    a stat per frame (the stat os.scandir's entries made: the digest is the same).
-    """
-    path = Path(path)
-    digest = hashlib.sha1()
-    if path.is_dir():
-        names = sorted(name for name in os.listdir(path) if _is_image(name))
-        # One update of the joined lines hashes the same bytes as one update per line, faster.
-        lines = [
-            f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n"
-            for name, stat in zip(names, _stats(path, names), strict=True)
-        ]
-        digest.update("".join(lines).encode())
-    elif path.is_file():
-        stat = path.stat()
-        digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    else:
-        return "missing"
-    return digest.hexdigest()
