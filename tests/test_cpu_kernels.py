@@ -20,7 +20,7 @@ import pytest
 import torch
 import zarr
 
-from tsmsnet.config import cpu_kernel_pins, spot_config
+from tsmsnet.config import cpu_kernel_pins, spot_config, training
 from tsmsnet.preprocess.record import preprocess_record
 from tsmsnet.training.device import pin_cpu_kernels
 from tsmsnet.training.train import load_checkpoint
@@ -71,6 +71,7 @@ def fold(cfg, tmp_path):
             "fps": 30.0,
         }
     )
+    truth["train_onset"], truth["train_offset"] = truth["onset"], truth["offset"]
     truth.to_csv(tmp_path / "annotations.csv", index=False)
     stage = {
         "apex": ([_store(tmp_path / f"{v}-1.zarr", 100, i, spot.K) for i, v in enumerate(videos)]),
@@ -79,8 +80,8 @@ def fold(cfg, tmp_path):
         ],
     }
     train = {
-        "apex": {**cfg["apex_net"], "epochs": 2, "batch_size": 16},
-        "interval": {**cfg["interval_net"], "epochs": 2, "batch_size": 8},
+        "apex": {**training(cfg, "apex_net"), "epochs": 2, "batch_size": 16},
+        "interval": {**training(cfg, "interval_net"), "epochs": 2, "batch_size": 8},
     }
     return [
         {
@@ -91,6 +92,7 @@ def fold(cfg, tmp_path):
             "held_out": "C",
             "spot": spot.record(),
             "train": train[name],
+            "targets": {"reader": "sheet"},
             "preprocess": preprocess_record(cfg),
             "seed": 3,
             "device": "cpu",
