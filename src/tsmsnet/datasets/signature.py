@@ -107,6 +107,8 @@ class Signatures:
             process.stdin.write(json.dumps(self.paths).encode("ascii"))
             process.stdin.close()
         except OSError:  # it died at start: all computed here
+            _stop(process)
+            process.stdout.close()
             return
         self._process = process
         self._reader = threading.Thread(target=self._read, args=(process.stdout,), daemon=True)
@@ -126,13 +128,15 @@ class Signatures:
         """{path: frames_signature(path)} for every path given."""
         if self._result is None:
             here: dict[str, str] = {}
-            for path in reversed(self.paths):
-                if len(self._given) + len(here) >= len(self.paths):
-                    break
-                here[path] = frames_signature(path)
-            if self._process is not None:
-                _stop(self._process)
-                self._reader.join()
+            try:
+                for path in reversed(self.paths):
+                    if len(self._given) + len(here) >= len(self.paths):
+                        break
+                    here[path] = frames_signature(path)
+            finally:
+                if self._process is not None:
+                    _stop(self._process)
+                    self._reader.join()
             given = self._given[: len(self.paths) - len(here)]
             self._result = {**dict(zip(self.paths, given, strict=False)), **here}
         return self._result
