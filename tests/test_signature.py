@@ -82,19 +82,36 @@ def sources(tmp_path: Path) -> list[str]:
 def test_second_process_gives_the_digests_computed_here(tmp_path):
     paths = sources(tmp_path)
     signatures = Signatures(paths)
-    assert signatures._process is not None  # really computed in a second process
+    signatures._reader.join()  # the second process has written all of them
+    assert len(signatures._given) == len(paths)
     assert signatures.result() == {p: frames_signature(p) for p in paths}
     assert signatures.result()[paths[3]] == "missing"
 
 
 def test_second_process_sees_a_changed_frame(tmp_path):
     paths = sources(tmp_path)
-    before = Signatures(paths).result()
+    first = Signatures(paths)
+    first._reader.join()
     frame = Path(paths[1]) / "f_0002.png"
     stat = frame.stat()
     os.utime(frame, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000))
-    after = Signatures(paths).result()
+    second = Signatures(paths)
+    second._reader.join()
+    before, after = first.result(), second.result()
     assert [p for p in paths if before[p] != after[p]] == [paths[1]]
+
+
+def test_what_the_second_process_has_not_given_is_computed_here(tmp_path, monkeypatch):
+    """A second process still busy (here: one that never answers) is stopped, not awaited."""
+    paths = sources(tmp_path)
+    silent = tmp_path / "silent-python"
+    silent.write_text("#!/bin/sh\nexec sleep 60\n")
+    silent.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(silent))
+    signatures = Signatures(paths)
+    start = time.perf_counter()
+    assert signatures.result() == {p: frames_signature(p) for p in paths}
+    assert signatures._process.returncode is not None and time.perf_counter() - start < 30
 
 
 def test_without_a_second_process_they_are_computed_here(tmp_path, monkeypatch):
@@ -106,12 +123,15 @@ def test_without_a_second_process_they_are_computed_here(tmp_path, monkeypatch):
 
 
 def test_a_failing_second_process_raises_what_computing_here_raises(tmp_path):
-    folder = write_frames(tmp_path / "v", ["img1.jpg"])
-    (folder / "img2.jpg").symlink_to(tmp_path / "gone.jpg")  # listed, but stat fails
+    folders = [write_frames(tmp_path / name, ["img1.jpg"]) for name in ("a", "b", "c")]
+    (folders[1] / "img2.jpg").symlink_to(tmp_path / "gone.jpg")  # listed, but stat fails
     with pytest.raises(FileNotFoundError):
-        frames_signature(folder)
+        frames_signature(folders[1])
+    signatures = Signatures(folders)
+    signatures._reader.join()  # it gave the first folder's digest, then failed on the second
+    assert signatures._given == [frames_signature(folders[0])]
     with pytest.raises(FileNotFoundError):
-        Signatures([str(folder)]).result()
+        signatures.result()
 
 
 def test_fingerprints_by_source(tmp_path, cfg):
@@ -122,3 +142,8 @@ def test_fingerprints_by_source(tmp_path, cfg):
         assert [fingerprint(p) for p in paths] == [frames_signature(p) for p in paths]
     cfg["dataset"] = "synthetic"
     assert frames_fingerprints(cfg, paths, background=True)(paths[0]) == GENERATED
+
+
+def test_digests_shared_between_both_processes_are_the_same(tmp_path):
+    folders = [write_frames(tmp_path / f"v{i}", ["img1.jpg", "img2.jpg"]) for i in range(30)]
+    assert Signatures(folders).result() == {str(f): frames_signature(f) for f in folders}

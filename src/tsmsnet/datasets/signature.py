@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -66,23 +67,32 @@ def frames_signature(path: str | Path) -> str:
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """Ends a second process nobody collected (the caller failed or exited first)."""
+    """Ends the second process if it still runs (its digests are no longer needed)."""
     if process.poll() is None:
         process.kill()
-        process.wait()
+    process.wait()
+
+
+def _is_digest(text: str) -> bool:
+    return text == "missing" or (len(text) == 40 and all(c in "0123456789abcdef" for c in text))
 
 
 class Signatures:
     """frames_signature of each of `paths`, computed in a second process from now on.
 
-    `result()` collects them. If that process cannot start or fails, `result()` computes them
-    here instead, raising what frames_signature raises: the digests are the same either way.
+    That process works from the first path on and writes each digest as it has it.
+    `result()` takes those and computes the others here from the last path back, so a caller
+    that needs them before that process is done shares the work left instead of waiting for
+    it. Paths it did not give (it could not start, or stopped on an error) are computed here,
+    raising what frames_signature raises: the digests are the same either way.
     """
 
     def __init__(self, paths: Iterable[str | Path]):
         self.paths = sorted({str(p) for p in paths})
         self._result: dict[str, str] | None = None
+        self._given: list[str] = []  # the second process's digests, in path order
         self._process: subprocess.Popen | None = None
+        self._reader: threading.Thread | None = None
         try:
             process = subprocess.Popen(
                 [sys.executable, "-I", __file__],
@@ -92,40 +102,49 @@ class Signatures:
             )
         except OSError:
             return
-        self._process = process
         weakref.finalize(self, _stop, process)
         try:
             process.stdin.write(json.dumps(self.paths).encode("ascii"))
             process.stdin.close()
-        except OSError:  # it died at start: computed here
-            self._process = None
+        except OSError:  # it died at start: all computed here
+            _stop(process)
+            process.stdout.close()
+            return
+        self._process = process
+        self._reader = threading.Thread(target=self._read, args=(process.stdout,), daemon=True)
+        self._reader.start()
 
-    def _collected(self) -> list[str] | None:
-        """The second process's digests, or None if it failed."""
-        process, self._process = self._process, None
-        if process is None:
-            return None
-        out = process.stdout.read()
-        process.stdout.close()
-        if process.wait() != 0:
-            return None
-        try:
-            digests = json.loads(out)
-        except ValueError:
-            return None
-        return digests if isinstance(digests, list) and len(digests) == len(self.paths) else None
+    def _read(self, stream) -> None:
+        """The second process's digests, one a line, kept as they come (a thread: the read
+        waits without holding the GIL)."""
+        with stream:
+            for line in stream:
+                digest = line.decode("ascii", "replace").rstrip("\n")
+                if not (line.endswith(b"\n") and _is_digest(digest)):
+                    return
+                self._given.append(digest)
 
     def result(self) -> dict[str, str]:
         """{path: frames_signature(path)} for every path given."""
         if self._result is None:
-            digests = self._collected()
-            if digests is None:
-                digests = [frames_signature(p) for p in self.paths]
-            self._result = dict(zip(self.paths, digests, strict=True))
+            here: dict[str, str] = {}
+            try:
+                for path in reversed(self.paths):
+                    if len(self._given) + len(here) >= len(self.paths):
+                        break
+                    here[path] = frames_signature(path)
+            finally:
+                if self._process is not None:
+                    _stop(self._process)
+                    self._reader.join()
+            given = self._given[: len(self.paths) - len(here)]
+            self._result = {**dict(zip(self.paths, given, strict=False)), **here}
         return self._result
 
 
 if __name__ == "__main__":
-    # The second process: paths as a JSON list on stdin, their digests in order on stdout.
-    sources = json.loads(sys.stdin.buffer.read())
-    sys.stdout.buffer.write(json.dumps([frames_signature(p) for p in sources]).encode("ascii"))
+    # The second process: paths as a JSON list on stdin, their digests in order on stdout,
+    # each written as soon as it is computed.
+    for source in json.loads(sys.stdin.buffer.read()):
+        sys.stdout.buffer.write(f"{frames_signature(source)}\n".encode("ascii"))
+        sys.stdout.buffer.flush()
