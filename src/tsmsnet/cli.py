@@ -16,16 +16,19 @@ from pathlib import Path
 import pandas as pd
 
 from tsmsnet import spot_cli, upstream_cli
+from tsmsnet.config import DEFAULT_CONFIG, load_config
 from tsmsnet.errors import InputError, TsmsnetError, one_line
 from tsmsnet.evaluation.megc import evaluate
+from tsmsnet.evaluation.strs import MATCHINGS, StrOptions, confusion_table, evaluate_str
+from tsmsnet.evaluation.submission import write_confusion, write_str_json
 
 ERROR_EXIT = 2
 
 
 def read_csv(path: str | Path, what: str) -> pd.DataFrame:
-    """A CSV table with video ids kept as text (so `006_1` or `0101` survive unchanged)."""
+    """A CSV table with video and subject ids kept as text (`006_1`, `0101`, `006` unchanged)."""
     try:
-        df = pd.read_csv(path, dtype={"video": str})
+        df = pd.read_csv(path, dtype={"video": str, "subject": str})
     except FileNotFoundError:
         raise InputError(f"{what} file not found: {path}") from None
     except pd.errors.EmptyDataError:
@@ -50,6 +53,71 @@ def _evaluate_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# `evaluate-str`: ground truth is an annotations.csv (video, type, onset, offset, emotion; macro
+# rows need no emotion); predictions have video, onset, offset and emotion (or class), type
+# optional (without it every row is a micro-expression, as in an STR submission file). The
+# class list and MEAN's variants default to the config's `str` section.
+def _evaluate_str_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("ground_truth", help="annotations CSV: video, type, onset, offset, emotion")
+    parser.add_argument(
+        "predictions", help="CSV: video, onset, offset, emotion (or class); type optional"
+    )
+    parser.add_argument("--out", help="also write the JSON here (str.json)")
+    parser.add_argument("--confusion", help="write the confusion table (CSV) here")
+    parser.add_argument(
+        "--config", default=str(DEFAULT_CONFIG), help="config file whose `str` section gives "
+        "the defaults below (default: the project's config.yaml)"
+    )  # fmt: skip
+    parser.add_argument("--classes", help="comma-separated class list (config: str.classes)")
+    parser.add_argument(
+        "--matching", choices=MATCHINGS, help="one_to_one (str.md) or best_only (MEAN)"
+    )
+    for flag, what in (
+        ("include-others", "score pairs whose ground truth is others"),
+        ("drop-videos-without-micro", "drop videos without a ground-truth micro (MEAN)"),
+        ("skip-absent-classes", "skip classes absent from both sides in the means (MEAN)"),
+    ):
+        parser.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, help=what)
+
+
+def str_options(args: argparse.Namespace) -> StrOptions:
+    """config's `str` section with the options given on the command line."""
+    try:
+        cfg = load_config(args.config)
+    except FileNotFoundError:
+        raise InputError(f"config file not found: {args.config}; pass --config") from None
+    classes = None
+    if args.classes is not None:
+        classes = tuple(c for c in args.classes.split(",") if c.strip())
+    return StrOptions.from_config(
+        cfg,
+        classes=classes,
+        matching=args.matching,
+        include_others=args.include_others,
+        drop_videos_without_micro=args.drop_videos_without_micro,
+        skip_absent_classes=args.skip_absent_classes,
+    )
+
+
+def _evaluate_str_run(args: argparse.Namespace) -> int:
+    options = str_options(args)
+    gt = read_csv(args.ground_truth, "ground truth")
+    pred = read_csv(args.predictions, "predictions")
+    result = evaluate_str(
+        gt,
+        pred,
+        options,
+        ground_truth_source=args.ground_truth,
+        predictions_source=args.predictions,
+    )
+    if args.out:
+        write_str_json(result.metrics, args.out)
+    if args.confusion:
+        write_confusion(confusion_table(result.spotting.pairs, options), args.confusion)
+    print(json.dumps(result.metrics, indent=2))
+    return 0
+
+
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
 COMMANDS: dict[str, Command] = {
@@ -57,6 +125,12 @@ COMMANDS: dict[str, Command] = {
         "score predicted intervals against ground truth (MEGC protocol); prints JSON",
         _evaluate_arguments,
         _evaluate_run,
+    ),
+    "evaluate-str": (
+        "score spotted micro-expressions and their emotion classes (spot-then-recognise: "
+        "spotting F1, UF1, UAR, analysis F1, STRS); prints JSON",
+        _evaluate_str_arguments,
+        _evaluate_str_run,
     ),
     "spot": (
         "spot expressions in a new video or frames folder with trained models; writes "
