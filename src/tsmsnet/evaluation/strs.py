@@ -30,6 +30,7 @@ CLASS_COLUMNS = ("emotion", "class")
 PAIR_COLUMNS = ("video", "gt_onset", "gt_offset", "gt_emotion", "onset", "offset", "emotion", "iou")
 VIDEO_COLUMNS = ("video", "N", "M", "TP", "FP", "FN")
 CLASS_KEYS = ("TP", "FP", "FN", "precision", "recall", "F1")
+ORDER = ["onset", "offset", "emotion"]  # the order predictions meet ground truths in
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,9 @@ def match_video(gt, pred, matching: str = "one_to_one") -> list[tuple[int, int, 
     """(gt index, prediction index, IoU) of the TP pairs of one video.
 
     Predictions go in onset order (then offset, then input order). one_to_one: each takes the
-    not-yet-matched ground truth with the highest IoU (ties: the earliest in the input);
-    best_only: each looks at its best ground truth among all and scores only if still free.
+    not-yet-matched ground truth with the highest IoU (a tie: the first in the input; `spot`
+    gives them in onset order); best_only: each looks only at its best ground truth among all
+    and scores if that one is still free (MEAN).
     """
     gt = np.asarray(gt, dtype=np.int64).reshape(-1, 2)
     pred = np.asarray(pred, dtype=np.int64).reshape(-1, 2)
@@ -181,8 +183,11 @@ def spot(gt: pd.DataFrame, pred: pd.DataFrame, options: StrOptions) -> Spotting:
     empty = gt.iloc[:0]
     pairs, rows = [], []
     for video in sorted(videos):
-        g = gt_groups.get(video, empty).sort_values(["onset", "offset"], kind="stable")
-        p = pred_groups.get(video, pred.iloc[:0])
+        # Sorted by interval, then class, so the row order of the files cannot change a score
+        # (two predictions of one interval with different classes meet a ground truth in a
+        # fixed order).
+        g = gt_groups.get(video, empty).sort_values(ORDER, kind="stable")
+        p = pred_groups.get(video, pred.iloc[:0]).sort_values(ORDER, kind="stable")
         found = match_video(g[["onset", "offset"]], p[["onset", "offset"]], options.matching)
         for i, j, value in found:
             a, b = g.iloc[i], p.iloc[j]
@@ -202,7 +207,7 @@ def spot(gt: pd.DataFrame, pred: pd.DataFrame, options: StrOptions) -> Spotting:
         for col in columns:
             table[col] = table[col].astype(np.int64)
     pair_table["iou"] = pair_table["iou"].astype(np.float64)
-    pair_table = pair_table.sort_values(["video", "gt_onset", "gt_offset"], ignore_index=True)
+    pair_table = pair_table.sort_values(list(PAIR_COLUMNS[:-1]), ignore_index=True)
     return Spotting(pair_table, video_table)
 
 
