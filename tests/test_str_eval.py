@@ -246,6 +246,17 @@ def test_row_order_does_not_matter(case, rnd):
     pd.testing.assert_frame_equal(after.spotting.pairs, before.spotting.pairs)
 
 
+def test_same_interval_two_classes_scores_alike_in_any_row_order():
+    """Two predictions of one interval with different classes: the same one takes the ground
+    truth whichever row comes first (the tie is broken by class, not by file order)."""
+    gt = pd.DataFrame([("s", "v", "micro", 10, 15, 20, "positive")], columns=GT_COLUMNS)
+    rows = [("v", "micro", 10, 20, "positive"), ("v", "micro", 10, 20, "negative")]
+    first = evaluate_str(gt, pd.DataFrame(rows, columns=PRED_COLUMNS))
+    second = evaluate_str(gt, pd.DataFrame(rows[::-1], columns=PRED_COLUMNS))
+    assert first.metrics == second.metrics
+    assert first.spotting.pairs["emotion"].tolist() == ["negative"]
+
+
 @settings(max_examples=60, deadline=None)
 @given(str_cases())
 def test_counts_add_up(case):
