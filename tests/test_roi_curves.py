@@ -108,3 +108,40 @@ def test_curves_round_trip_and_gaps_in_seconds(tmp_path, dis):
     (tmp_path / "bad.npz").write_bytes(b"not an npz")
     with pytest.raises(InputError, match="bad.npz"):
         read_roi_curves(tmp_path / "bad.npz")
+
+
+def test_step_reads_the_fps_and_writes_every_gap(tmp_path):
+    import pandas as pd
+    import zarr
+
+    from tsmsnet.preprocess.flow import flow_settings
+    from tsmsnet.steps.preprocess import roi_curves
+
+    cfg = load_config()
+    frames = moving_face(n=24)
+    faces = zarr.create_array(store=str(tmp_path / "v1.zarr"), shape=frames.shape, dtype="uint8")
+    faces[:] = frames
+    faces.attrs.update({"landmarks": face_points_128().tolist(), "first_frame": 5})
+    videos = tmp_path / "videos.csv"
+    pd.DataFrame({"subject": ["s1"], "video": ["v1"], "fps": [50]}).to_csv(videos, index=False)
+    out = tmp_path / "v1.npz"
+    roi_curves(
+        str(tmp_path / "v1.zarr"),
+        str(videos),
+        "v1",
+        str(out),
+        [0.1, 0.04],
+        {"rois": GROUPS, "roi_margin": 4},
+        flow_settings({**cfg["preprocess"]["flow"], "method": "dis"}),
+        cfg["preprocess"]["features"],
+        8,
+        1,
+        lambda message: None,
+    )
+    back = read_roi_curves(out)
+    assert (back.gaps_s, back.gaps, back.fps, back.first_frame) == ((0.04, 0.1), (2, 5), 50.0, 5)
+    assert back.curves.shape == (2, 2, 24)
+    with pytest.raises(InputError, match="0 rows for video v2"):
+        roi_curves(
+            str(tmp_path / "v1.zarr"), str(videos), "v2", str(out), [0.1], {}, {}, {}, 8, 1, print
+        )
