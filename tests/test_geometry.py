@@ -125,3 +125,13 @@ def test_face_geometry_bundles_boxes():
     assert geom.bottom == (36, 78, 92, 118)
     assert geom.nose == (59, 55, 70, 66)
     assert geom.size == SIZE
+
+
+def test_landmark_box_covers_the_group_with_margin_and_clamps():
+    from tsmsnet.preprocess.geometry import landmark_box
+
+    pts = face_points_128()
+    assert landmark_box(pts, [17, 19], 4, SIZE, "ROI brow", "v") == (16, 28, 39, 44)
+    assert landmark_box(pts, [17], 30, SIZE, "ROI x", "v") == (0, 10, 50, 70)
+    with pytest.raises(InputError, match="ROI y"):
+        landmark_box(np.full((68, 2), 200.0), [0], 1, SIZE, "ROI y", "v")

@@ -156,6 +156,7 @@ def metrics_all():
         "step2": [("a", "macro", 12, 38), ("b", "macro", 100, 120)],
         "step1": [("a", "macro", 12, 38), ("a", "micro", 58, 71), ("b", "micro", 1, 3)],
         "classical": [("b", "macro", 6, 29)],
+        "roi_flow": [("a", "micro", 61, 70), ("b", "macro", 4, 31)],
     }
     cols = ["video", "type", "onset", "offset"]
     return {m: evaluate(truth, pd.DataFrame(p, columns=cols)) for m, p in preds.items()}

@@ -28,6 +28,8 @@ def expected(subjects: int, videos: int, configs: int) -> dict[str, int]:
         "train_interval": folds,
         "spot": folds,
         "classical": folds,
+        "roi_curves": videos,
+        "roi_flow": folds,
         "evaluate": 1,
     }
 
@@ -62,3 +64,8 @@ def test_full_scale_dry_run_and_one_more_subject(dataset, tmp_path):
     # classical needs no training: only the new subject's folds
     assert {j.wildcards["subject"] for j in again.jobs if j.rule == "classical"} == {subject}
     assert (c["classical"], c["annotations"], c["evaluate"]) == (configs, 1, 1)
+    # The training-free spotter: curves of the new videos only, every fold's search again.
+    assert {j.wildcards["video"] for j in again.jobs if j.rule == "roi_curves"} == set(
+        added["video"]
+    )
+    assert c["roi_flow"] == folds

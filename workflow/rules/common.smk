@@ -77,6 +77,16 @@ FLOW_GPUS = int(uses_cuda(config["preprocess"]["flow"]["method"], config["device
 FLOW = flow_settings(config["preprocess"]["flow"], config["device"])
 # What every model's inputs went through; both training rules record this one.
 PREPROCESS = preprocess_record(config)
+# Training-free ROI-flow spotter: its flow (OpenCV, the method's parameters from
+# preprocess.flow), the gaps every config's search needs, and only the geometry numbers
+# (preprocess.features) the curves use, so tuning the stores' ROI size reruns no curve.
+ROI = config["roi_flow"]
+ROI_FLOW = flow_settings({**config["preprocess"]["flow"], "method": ROI["flow"]})
+ROI_GAPS = sorted({g for c in CONFIGS for g in ROI["search"][SPOT[c]["type"]]["gap_s"]})
+ROI_GEOMETRY = {
+    k: config["preprocess"]["features"][k]
+    for k in ("nose_landmark", "nose_patch", "eye_margin", "roi_margin")
+}
 TRAIN = {net: training(config, net) for net in ("apex_net", "interval_net")}
 # The reader's choices behind the training intervals; both training rules record them.
 TARGETS = target_settings(READER, config["datasets"][READER])
@@ -105,6 +115,7 @@ LANDMARKS = f"{RESULTS}/landmarks/{{video}}.json"
 FACES_STORE = f"{RESULTS}/faces/{{video}}.zarr"
 STAGE1_STORE = f"{RESULTS}/features/stage1/K{{K}}/{{video}}.zarr"
 STAGE2_STORE = f"{RESULTS}/features/stage2/{{video}}.zarr"
+ROI_CURVES = f"{RESULTS}/features/roi_curves/{{video}}.npz"
 ANNOTATIONS = f"{RESULTS}/annotations.csv"
 VIDEO_TABLE = f"{RESULTS}/videos.csv"
 MODELS = f"{RESULTS}/models/{{config}}/{{subject}}"
@@ -218,6 +229,27 @@ def test_stage1(wildcards):
 
 def test_stage2(wildcards):
     return [stage2_store(v) for v in test_videos(wildcards)]
+
+
+def roi_curves(video):
+    return ROI_CURVES.format(video=video)
+
+
+def training_roi_curves(wildcards):
+    return [roi_curves(v) for v in training_videos(wildcards)]
+
+
+def test_roi_curves(wildcards):
+    return [roi_curves(v) for v in test_videos(wildcards)]
+
+
+def roi_flow_settings(wildcards):
+    """The fold's type's duration limits and search space (another type's edits rerun nothing)."""
+    kind = SPOT[wildcards.config]["type"]
+    return {
+        "durations_s": {kind: ROI["durations_s"][kind]},
+        "search": {kind: ROI["search"][kind]},
+    }
 
 
 def spot_models(stage):

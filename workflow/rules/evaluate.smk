@@ -1,4 +1,5 @@
-# F1 logs under the MEGC protocol: step 2 (final), step 1 (ablation), classical reference.
+# F1 logs under the MEGC protocol: step 2 (final), step 1 (ablation), classical reference,
+# training-free ROI-flow spotter.
 
 
 rule evaluate:
@@ -8,6 +9,7 @@ rule evaluate:
         step1=fold_outputs("step1"),
         step2=fold_outputs("step2"),
         classical=fold_outputs("classical"),
+        roi_flow=fold_outputs("roi_flow"),
     output:
         metrics=f"{EVALUATION}/metrics.json",
         all_metrics=f"{EVALUATION}/metrics_all.json",

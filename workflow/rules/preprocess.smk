@@ -1,4 +1,5 @@
-# Preprocessing, one job per video: landmarks -> aligned faces -> flow feature stores.
+# Preprocessing, one job per video: landmarks -> aligned faces -> flow feature stores, and the
+# training-free spotter's ROI motion curves.
 # Freshness of external frames comes from a cheap fingerprint param, never from listing frames.
 
 
@@ -96,3 +97,32 @@ rule stage2_features:
         chunk=config["preprocess"]["chunk_frames"],
     script:
         "../scripts/flow_features.py"
+
+
+rule roi_curves:
+    input:
+        faces=FACES_STORE,
+        # The video's fps (the gaps are in seconds). ancient: a ground-truth edit rewrites the
+        # table but changes no fps; the dataset's fps is a param below.
+        videos=ancient(VIDEO_TABLE),
+    output:
+        ROI_CURVES,
+    log:
+        f"{RESULTS}/logs/roi_curves/{{video}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/roi_curves/{{video}}.tsv"
+    conda:
+        "../../envs/preprocess.yaml"
+    threads: config["threads"]["flow"]
+    params:
+        video=lambda wildcards: wildcards.video,
+        gaps_s=ROI_GAPS,
+        # The dataset's configured fps (none for a sheet, whose fps is per video).
+        fps=config["datasets"][READER].get("fps"),
+        rois=ROI["rois"],
+        roi_margin=ROI["roi_margin"],
+        flow=ROI_FLOW,
+        features=ROI_GEOMETRY,
+        chunk=config["preprocess"]["chunk_frames"],
+    script:
+        "../scripts/roi_curves.py"

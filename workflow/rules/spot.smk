@@ -1,5 +1,6 @@
 # Spotting on each fold's held-out subject: step 1 proposals, step 2 classify + merge;
-# and the classical reference (flow magnitude, no training) on the same videos.
+# the classical reference (flow magnitude, no training) and the training-free ROI-flow spotter
+# (parameters searched on the fold's training videos) on the same videos.
 
 
 rule spot:
@@ -53,3 +54,29 @@ rule classical:
         spot=spot_settings,
     script:
         "../scripts/classical.py"
+
+
+rule roi_flow:
+    input:
+        annotations=ANNOTATIONS,
+        # Training videos' curves choose the parameters; only the held-out ones are spotted.
+        train=training_roi_curves,
+        test=test_roi_curves,
+    output:
+        predictions=f"{SPOTTING}/roi_flow.csv",
+        choice=f"{SPOTTING}/roi_flow_choice.json",
+    log:
+        f"{RESULTS}/logs/roi_flow/{{config}}/{{subject}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/roi_flow/{{config}}/{{subject}}.tsv"
+    conda:
+        "../../envs/model.yaml"
+    threads: 1
+    params:
+        train_videos=training_videos,
+        test_videos=test_videos,
+        held_out=held_out,
+        spot=spot_settings,
+        roi_flow=roi_flow_settings,
+    script:
+        "../scripts/roi_flow.py"

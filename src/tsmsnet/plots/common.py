@@ -18,6 +18,7 @@ COLORS = {
     "step 1": "#ff7f0e",
     "step 2": "#1f77b4",
     "classical": "#7f7f7f",
+    "roi flow": "#9467bd",
 }
 
 

@@ -2,8 +2,8 @@
 
 Inputs are the evaluate rule's logs: metrics_all.json (pooled, per method) and
 per_config.csv / per_fold.csv (long tables: method, config|fold, type, N, TP, M, FP, FN,
-precision, recall, F1). Each page puts step 2 (final), step 1 (ablation) and the classical
-reference side by side, then lists every count.
+precision, recall, F1). Each page puts step 2 (final), step 1 (ablation), the classical
+reference and the training-free ROI-flow spotter side by side, then lists every count.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ METHODS = {
     "step2": "step 2 (final)",
     "step1": "step 1 (ablation)",
     "classical": "classical reference",
+    "roi_flow": "ROI flow (training-free)",
 }
 SCORE_ROWS = (*TYPES, "overall")
 DECIMALS = 4
@@ -132,6 +133,7 @@ def f1_chart(pooled: pd.DataFrame, title: str) -> Figure:
         "step2": COLORS["step 2"],
         "step1": COLORS["step 1"],
         "classical": COLORS["classical"],
+        "roi_flow": COLORS["roi flow"],
     }
     for i, method in enumerate(methods):
         rows = pooled[pooled["method"] == method].set_index("type")

@@ -61,6 +61,13 @@ def roi_boxes(points: np.ndarray, margin: float, size: int, source: str = "video
     return top, bottom
 
 
+def landmark_box(points: np.ndarray, indices, margin: float, size: int, what: str, source: str):
+    """Box of the landmarks `indices`, `margin` px around their extent, clamped to the face."""
+    p = np.asarray(points, dtype=np.float64)[list(indices)]
+    (x0, y0), (x1, y1) = p.min(axis=0) - margin, p.max(axis=0) + margin
+    return _clamp_box(x0, y0, x1, y1, size, what, source)
+
+
 def nose_patch(points: np.ndarray, index: int, patch: int, size: int, source: str = "video"):
     """patch x patch box centred on landmark `index` (head-motion reference), clamped."""
     cx, cy = (int(round(float(c))) for c in np.asarray(points)[index])

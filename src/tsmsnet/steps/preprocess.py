@@ -1,4 +1,4 @@
-"""Per-video preprocessing steps: landmarks, aligned faces, flow feature stores."""
+"""Per-video preprocessing steps: landmarks, aligned faces, flow feature stores, ROI curves."""
 
 from __future__ import annotations
 
@@ -66,3 +66,41 @@ def flow_features(
         log=log,
         threads=threads,
     )
+
+
+def roi_curves(
+    faces: str,
+    videos_csv: str,
+    video: str,
+    out: str,
+    gaps_s: list[float],
+    roi_flow: dict,
+    flow: dict,
+    features: dict,
+    chunk: int,
+    threads: int,
+    log: Log,
+) -> None:
+    """Per-ROI motion curves of one video for the training-free spotter (every gap of
+    `gaps_s` seconds, at the video's fps from videos.csv), computed once, read by every fold."""
+    from tsmsnet.datasets.table import read_videos
+    from tsmsnet.errors import InputError
+    from tsmsnet.preprocess.flow import make_flow
+    from tsmsnet.preprocess.roi_curves import compute_roi_curves, roi_layout, write_roi_curves
+    from tsmsnet.preprocess.stores import geometry_from_faces, open_store
+
+    table = read_videos(videos_csv)
+    row = table[table["video"] == video]
+    if len(row) != 1:
+        raise InputError(f"{videos_csv}: {len(row)} rows for video {video}; expected one")
+    fps = float(row["fps"].iloc[0])
+    store = open_store(faces)
+    geom = geometry_from_faces(store, features)
+    points = store.attrs["landmarks"]
+    layout = roi_layout(
+        points, geom.size, roi_flow["rois"], roi_flow["roi_margin"], geom.eye_mask, geom.nose, video
+    )
+    flow_fn = make_flow(flow["method"], flow["params"], threads, flow.get("device", "auto"))
+    log(f"{video}: ROIs {', '.join(layout.names)}; gaps {gaps_s} s at {fps:g} fps")
+    curves = compute_roi_curves(store, gaps_s, flow_fn, layout, fps, chunk, video, log)
+    write_roi_curves(curves, out)

@@ -1,5 +1,5 @@
 """Spotting steps per fold: step 1 (apex scores -> proposals), step 2 (classify + merge),
-and the classical reference on the same held-out videos."""
+the classical reference and the training-free ROI-flow spotter on the same held-out videos."""
 
 from __future__ import annotations
 
@@ -215,3 +215,66 @@ def classical_fold(
     df = _concat(rows)
     atomic_csv(df, out)
     return df
+
+
+def _type_truth(truth: pd.DataFrame, video: str, kind: str, first_frame: int) -> np.ndarray:
+    """(m, 2) [onset, offset] of one video's ground truth of `kind`, in store-index frames."""
+    rows = truth[(truth["video"] == video) & (truth["type"] == kind)]
+    return rows[["onset", "offset"]].to_numpy(dtype=np.int64).reshape(-1, 2) - first_frame
+
+
+def roi_flow_fold(
+    annotations: str,
+    train_curves: list[str],
+    test_curves: list[str],
+    train_videos: list[str],
+    test_videos: list[str],
+    held_out: str,
+    spot: SpotConfig,
+    roi_flow: dict,
+    out: str,
+    choice: str,
+    log: Log,
+) -> dict:
+    """Training-free ROI-flow spotter on one fold: its parameters are the grid candidate with
+    the best pooled F1 on the training videos (their curves and ground truth only), then
+    applied to the held-out videos. `choice` records the space, the pick and its scores."""
+    from tsmsnet.atomic import atomic_json
+    from tsmsnet.datasets.table import read_annotations
+    from tsmsnet.preprocess.roi_curves import read_roi_curves
+    from tsmsnet.spotting.roi_flow import Limits, choose_params, spot_video
+    from tsmsnet.steps.train import check_no_leak
+
+    kind = spot.type
+    truth = read_annotations(annotations)
+    check_no_leak(truth, train_videos, held_out)
+    limits = Limits(*(float(s) for s in roi_flow["durations_s"][kind]))
+    search = roi_flow["search"][kind]
+    training = {}
+    for video, path in zip(train_videos, train_curves, strict=True):
+        curves = read_roi_curves(path)
+        training[video] = (curves, _type_truth(truth, video, kind, curves.first_frame))
+    result = choose_params(training, search, limits)
+    log(
+        f"{spot.name} without {held_out}: chose {result.best} on {len(training)} training videos "
+        f"(F1 {result.scores['F1']:.4f}, best of {len(result.f1)})"
+    )
+    rows = []
+    for video, path in zip(test_videos, test_curves, strict=True):
+        curves = read_roi_curves(path)
+        intervals = spot_video(curves, result.best, limits)
+        log(f"{video}: {len(intervals)} ROI-flow intervals")
+        rows.append(_predictions(video, kind, intervals, curves.first_frame))
+    record = {
+        "config": spot.name,
+        "type": kind,
+        "held_out": held_out,
+        "train_videos": list(train_videos),
+        "durations_s": [limits.min_s, limits.max_s],
+        "search": {k: list(v) for k, v in search.items()},
+        "chosen": result.best,
+        "train_scores": result.scores,
+    }
+    atomic_csv(_concat(rows), out)
+    atomic_json(record, choice)
+    return record
