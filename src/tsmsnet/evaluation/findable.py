@@ -41,14 +41,17 @@ def best_window_iou(length, K: int) -> np.ndarray:
     return np.where(g <= w, g / w, w / g)
 
 
+def fixed_window_intervals(truth, K: int) -> np.ndarray:
+    """(m, 2) step 1's interval at the best place: [c-K, c+K] around each (onset, offset)'s
+    middle frame c."""
+    truth = np.asarray(truth, dtype=np.int64).reshape(-1, 2)
+    centre = (truth[:, 0] + truth[:, 1]) // 2
+    return np.column_stack([centre - K, centre + K])
+
+
 def fixed_window(K: int) -> Rule:
-    """Step 1's interval at the best place: [c-K, c+K] around the ground truth's middle frame."""
-
-    def rule(gt: pd.DataFrame) -> np.ndarray:
-        centre = (gt["onset"].to_numpy(np.int64) + gt["offset"].to_numpy(np.int64)) // 2
-        return np.column_stack([centre - K, centre + K])
-
-    return rule
+    """`fixed_window_intervals` as a rule of a ground-truth table."""
+    return lambda gt: fixed_window_intervals(gt[["onset", "offset"]].to_numpy(np.int64), K)
 
 
 def rule_hits(gt: pd.DataFrame, rule: Rule) -> np.ndarray:
