@@ -1,5 +1,6 @@
 # Spotting on each fold's held-out subject: step 1 proposals, step 2 classify + merge;
-# and the classical reference (flow magnitude, no training) on the same videos.
+# the classical reference (flow magnitude, no training) on the same videos; and step 2's
+# boundaries refined on that curve, the refinement's parameters chosen on the training subjects.
 
 
 rule spot:
@@ -53,3 +54,31 @@ rule classical:
         spot=spot_settings,
     script:
         "../scripts/classical.py"
+
+
+rule refine:
+    input:
+        annotations=ANNOTATIONS,
+        step2=f"{SPOTTING}/step2.csv",
+        # The training subjects' curves and labels choose the parameters; the held-out
+        # subject's curve only moves its own boundaries.
+        train_stage1=training_stage1,
+        test_stage1=test_stage1,
+    output:
+        refined=f"{SPOTTING}/step2_refined.csv",
+        record=f"{SPOTTING}/refine.json",
+    log:
+        f"{RESULTS}/logs/refine/{{config}}/{{subject}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/refine/{{config}}/{{subject}}.tsv"
+    conda:
+        "../../envs/model.yaml"
+    threads: 1
+    params:
+        train_videos=training_videos,
+        test_videos=test_videos,
+        held_out=held_out,
+        spot=spot_settings,
+        grid=REFINE_GRID,
+    script:
+        "../scripts/refine.py"
