@@ -118,6 +118,11 @@ def refine_fold(
     check_fold(annotations, train_videos, test_videos, held_out)
     step2 = pd.read_csv(step2_csv, dtype={"video": str})
     material = training_videos(annotations, train_stage1, train_videos, spot.type)
+    if not material:
+        log(
+            f"WARNING: no training video holds a {spot.type} ground truth: every candidate "
+            "scores 0, the first of the grid is used"
+        )
     best, table = choose(material, spot.K, candidates)
     chosen = table[candidates.index(best)]
     log(
