@@ -154,6 +154,7 @@ def metrics_all():
     )
     preds = {
         "step2": [("a", "macro", 12, 38), ("b", "macro", 100, 120)],
+        "step2_refined": [("a", "macro", 12, 38), ("a", "micro", 61, 70)],
         "step1": [("a", "macro", 12, 38), ("a", "micro", 58, 71), ("b", "micro", 1, 3)],
         "classical": [("b", "macro", 6, 29)],
         "roi_flow": [("a", "micro", 61, 70), ("b", "macro", 4, 31)],

@@ -30,6 +30,7 @@ def expected(subjects: int, videos: int, configs: int) -> dict[str, int]:
         "classical": folds,
         "roi_curves": videos,
         "roi_flow": folds,
+        "refine": folds,
         "evaluate": 1,
     }
 
@@ -61,6 +62,7 @@ def test_full_scale_dry_run_and_one_more_subject(dataset, tmp_path):
     assert [c[rule] for rule in PER_VIDEO] == [4, 4, 4 * configs, 4]
     folds = (subjects + 1) * configs  # every fold's training set grew
     assert (c["train_apex"], c["train_interval"], c["spot"]) == (folds, folds, folds)
+    assert c["refine"] == folds  # every fold's training subjects grew
     # classical needs no training: only the new subject's folds
     assert {j.wildcards["subject"] for j in again.jobs if j.rule == "classical"} == {subject}
     assert (c["classical"], c["annotations"], c["evaluate"]) == (configs, 1, 1)

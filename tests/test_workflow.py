@@ -43,6 +43,35 @@ def test_tiny_run_writes_stores_and_metrics(tiny_run, cfg):
         assert (res / "models" / "cas_micro" / subject / "apex.pt").is_file()
 
 
+def test_refined_step2_is_evaluated_beside_the_others(tiny_run, cfg):
+    res = tiny_run / "results" / "synthetic"
+    all_metrics = json.loads((res / "evaluation" / "metrics_all.json").read_text())
+    assert set(all_metrics) == {"step2", "step2_refined", "step1", "classical"}
+    for subject in ("s15", "s16", "s17"):
+        fold = res / "spotting" / "cas_micro" / subject
+        step2 = pd.read_csv(fold / "step2.csv", dtype={"video": str})
+        refined = pd.read_csv(fold / "step2_refined.csv", dtype={"video": str})
+        assert refined[["video", "type", "score"]].equals(step2[["video", "type", "score"]])
+        record = json.loads((fold / "refine.json").read_text())
+        assert record["held_out"] == subject and subject not in str(record["training_videos"])
+        grid = cfg["refine"]
+        assert record["chosen"]["fraction"] in grid["fraction"]
+        assert len(record["grid"]) == len(grid["fraction"]) * len(grid["smoothing"]) * len(
+            grid["reach"]
+        )
+    per_fold = pd.read_csv(res / "evaluation" / "per_fold.csv")
+    assert (per_fold["method"] == "step2_refined").sum() == 3 * 3  # folds x (macro, micro, all)
+
+
+def test_refine_grid_or_switch_reruns_only_refine_and_evaluation(tiny_run, tmp_path):
+    project = clone_run(tiny_run, tmp_path / "p")
+    c = counts(scheduled(project, *override(project, "g.yaml", "refine: {reach: [1.0]}\n")))
+    assert c["refine"] == 6 and c["evaluate"] == 1 and c["f1_tables"] == 1, c
+    assert not any(c[r] for r in ("spot", "classical", "train_apex", "train_interval")), c
+    c = counts(scheduled(project, *override(project, "off.yaml", "refine: {enabled: false}\n")))
+    assert c["refine"] == 0 and c["evaluate"] == 1 and c["spot"] == 0, c
+
+
 def test_unchanged_rerun_schedules_nothing(tiny_run):
     assert scheduled(tiny_run, *TINY) == []
 

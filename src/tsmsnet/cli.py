@@ -2,6 +2,7 @@
 
 Each subcommand is a pair (add_arguments, run) registered in COMMANDS, so another one is added
 by writing its two functions, here or in its own module (`spot`: tsmsnet.spot_cli,
+`findable`: tsmsnet.findable_cli,
 `import-upstream`: tsmsnet.upstream_cli), and one entry.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tsmsnet import spot_cli, upstream_cli
+from tsmsnet import findable_cli, spot_cli, upstream_cli
 from tsmsnet.config import DEFAULT_CONFIG, load_config
 from tsmsnet.errors import InputError, TsmsnetError, one_line
 from tsmsnet.evaluation.megc import evaluate
@@ -137,6 +138,12 @@ COMMANDS: dict[str, Command] = {
         "intervals.csv and scores.png",
         spot_cli.add_arguments,
         spot_cli.run,
+    ),
+    "findable": (
+        "share of ground truths per type that a fixed 2K+1 window (or given predictions) can "
+        "match at IoU 0.5; prints a table",
+        findable_cli.add_arguments,
+        findable_cli.run,
     ),
     "import-upstream": (
         "convert upstream's published weights (a clone of xly135846/MEGC2021) into model sets "

@@ -10,6 +10,23 @@ TRAINED = "trained"  # our leave-one-subject-out training (train_apex, train_int
 UPSTREAM = "upstream"  # upstream's published weights, imported (import_upstream)
 
 
+# The evaluated methods: step 2 (the method's final output, metrics.json), step 1 (ablation),
+# the classical reference, and step 2 refined where the run refines (`methods`).
+BASE_METHODS = ("step2", "step1", "classical", "roi_flow")
+REFINED = "step2_refined"
+
+
+def refines(cfg: dict) -> bool:
+    """Whether step 2's intervals are refined (config `refine.enabled`); never with upstream's
+    models, whose run reproduces upstream's method."""
+    return bool(cfg["refine"]["enabled"]) and cfg["models"] == TRAINED
+
+
+def methods(cfg: dict) -> list[str]:
+    """The methods a run writes per fold and evaluates, step 2 first."""
+    return [*BASE_METHODS, *([REFINED] if refines(cfg) else [])]
+
+
 def models_line(cfg: dict, upstream: UpstreamSet | None = None) -> str:
     """One sentence on the models behind a run's numbers (upstream: the checkout's folds, as
     tsmsnet.validate.check_models returned them)."""

@@ -15,7 +15,7 @@ from tsmsnet.config import (
     training,
 )
 from tsmsnet.datasets import annotation_files, target_settings
-from tsmsnet.model_source import models_line
+from tsmsnet.model_source import methods, models_line
 from tsmsnet.preprocess.flow import flow_settings, uses_cuda
 from tsmsnet.preprocess.record import preprocess_record
 from tsmsnet.steps.upstream import import_sections
@@ -98,6 +98,10 @@ UPSTREAM = CHECKED.upstream
 SPOTTED_BY = CHECKED.spotted_by
 # Which models made the numbers: a line of the evaluation logs and report tables.
 MODELS_LINE = models_line(config, UPSTREAM)
+# The evaluated methods, one predictions file per fold each (step2_refined where it refines).
+METHODS = methods(config)
+# The refinement's search grid (config `refine` less its switch): a change reruns refine only.
+REFINE_GRID = {k: v for k, v in config["refine"].items() if k != "enabled"}
 # Environment the training and spotting steps pin before torch starts (config `cpu_kernels`).
 CPU_KERNELS = cpu_kernel_pins(config)
 # Order among runnable jobs, higher first: the long jobs that gate the most others start
@@ -294,6 +298,11 @@ def upstream_sections():
 def spot_settings(wildcards):
     """The fold's spotting config as plain data (tsmsnet.config.SpotConfig.record)."""
     return SPOT[wildcards.config]
+
+
+def method_outputs(wildcards):
+    """Every method's predictions files, by method name (METHODS), for the evaluate rule."""
+    return {method: fold_outputs(method) for method in METHODS}
 
 
 def fold_outputs(kind):

@@ -1,15 +1,13 @@
 # F1 logs under the MEGC protocol: step 2 (final), step 1 (ablation), classical reference,
-# training-free ROI-flow spotter.
+# training-free ROI-flow spotter, and step 2 refined (our extension) where the run refines.
 
 
 rule evaluate:
+    # Inputs: one predictions file per fold for each of METHODS, named by the method.
     input:
+        unpack(method_outputs),
         annotations=ANNOTATIONS,
         videos=VIDEO_TABLE,
-        step1=fold_outputs("step1"),
-        step2=fold_outputs("step2"),
-        classical=fold_outputs("classical"),
-        roi_flow=fold_outputs("roi_flow"),
     output:
         metrics=f"{EVALUATION}/metrics.json",
         all_metrics=f"{EVALUATION}/metrics_all.json",
@@ -27,6 +25,7 @@ rule evaluate:
     params:
         # (config, held-out subject) of each predictions file, in input order.
         labels=FOLD_LABELS,
+        methods=METHODS,
         config_types={name: SPOT[name]["type"] for name in CONFIGS},
         # Which models made the predictions (a line of metrics.json and summary.txt).
         models=MODELS_LINE,

@@ -1,6 +1,8 @@
 # Spotting on each fold's held-out subject: step 1 proposals, step 2 classify + merge;
 # the classical reference (flow magnitude, no training) and the training-free ROI-flow spotter
-# (parameters searched on the fold's training videos) on the same videos.
+# (parameters searched on the fold's training videos) on the same videos; and step 2's
+# boundaries refined on the flow-magnitude curve, the refinement's parameters chosen on the
+# training subjects.
 
 
 rule spot:
@@ -80,3 +82,31 @@ rule roi_flow:
         roi_flow=roi_flow_settings,
     script:
         "../scripts/roi_flow.py"
+
+
+rule refine:
+    input:
+        annotations=ANNOTATIONS,
+        step2=f"{SPOTTING}/step2.csv",
+        # The training subjects' curves and labels choose the parameters; the held-out
+        # subject's curve only moves its own boundaries.
+        train_stage1=training_stage1,
+        test_stage1=test_stage1,
+    output:
+        refined=f"{SPOTTING}/step2_refined.csv",
+        record=f"{SPOTTING}/refine.json",
+    log:
+        f"{RESULTS}/logs/refine/{{config}}/{{subject}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/refine/{{config}}/{{subject}}.tsv"
+    conda:
+        "../../envs/model.yaml"
+    threads: 1
+    params:
+        train_videos=training_videos,
+        test_videos=test_videos,
+        held_out=held_out,
+        spot=spot_settings,
+        grid=REFINE_GRID,
+    script:
+        "../scripts/refine.py"

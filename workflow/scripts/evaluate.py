@@ -17,7 +17,7 @@ run_step(
     evaluate_dataset,
     annotations_csv=smk.input.annotations,
     videos_csv=smk.input.videos,
-    predictions={m: list(smk.input[m]) for m in ("step2", "step1", "classical", "roi_flow")},
+    predictions={m: list(smk.input[m]) for m in smk.params.methods},
     labels=[tuple(label) for label in smk.params.labels],
     config_types=dict(smk.params.config_types),
     models=smk.params.models,

@@ -17,6 +17,7 @@ COLORS = {
     "threshold": "#d62728",
     "step 1": "#ff7f0e",
     "step 2": "#1f77b4",
+    "step 2 refined": "#9467bd",
     "classical": "#7f7f7f",
     "roi flow": "#9467bd",
 }

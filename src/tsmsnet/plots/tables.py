@@ -2,8 +2,9 @@
 
 Inputs are the evaluate rule's logs: metrics_all.json (pooled, per method) and
 per_config.csv / per_fold.csv (long tables: method, config|fold, type, N, TP, M, FP, FN,
-precision, recall, F1). Each page puts step 2 (final), step 1 (ablation), the classical
-reference and the training-free ROI-flow spotter side by side, then lists every count.
+precision, recall, F1). Each page puts step 2 (final), step 2 refined (where the run refines),
+step 1 (ablation), the classical reference and the training-free ROI-flow spotter side by
+side, then lists every count.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tsmsnet.plots.common import COLORS
 # Method keys of the evaluation logs, in the order (and with the names) tables show them.
 METHODS = {
     "step2": "step 2 (final)",
+    "step2_refined": "step 2 refined (ours)",
     "step1": "step 1 (ablation)",
     "classical": "classical reference",
     "roi_flow": "ROI flow (training-free)",
@@ -131,6 +133,7 @@ def f1_chart(pooled: pd.DataFrame, title: str) -> Figure:
     x = np.arange(len(kinds))
     palette = {
         "step2": COLORS["step 2"],
+        "step2_refined": COLORS["step 2 refined"],
         "step1": COLORS["step 1"],
         "classical": COLORS["classical"],
         "roi_flow": COLORS["roi flow"],
