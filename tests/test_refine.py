@@ -173,7 +173,7 @@ def test_held_out_video_among_training_is_refused(tmp_path):
 def test_refined_only_for_our_training_and_when_enabled(cfg):
     from tsmsnet.model_source import methods
 
-    assert methods(cfg) == ["step2", "step1", "classical", "step2_refined"]
-    assert methods({**cfg, "models": "upstream"}) == ["step2", "step1", "classical"]
+    assert methods(cfg) == ["step2", "step1", "classical", "roi_flow", "step2_refined"]
+    assert methods({**cfg, "models": "upstream"}) == ["step2", "step1", "classical", "roi_flow"]
     off = {**cfg, "refine": {**cfg["refine"], "enabled": False}}
-    assert methods(off) == ["step2", "step1", "classical"]
+    assert methods(off) == ["step2", "step1", "classical", "roi_flow"]
