@@ -58,13 +58,14 @@ HEADER_FIELDS = {
     "type": ("type",),
 }
 HEADER_MARKERS = {"subject", "filename", "onset", "offset"}
-# The short-clip workbook's header (normalised cells), found by these names on whatever row.
+# The short-clip workbook's header (normalised cells), found by these names on whatever row
+# (a preamble comes first); its type column is headed `Micro`.
 CLIP_FIELDS = {
     "filename": ("filename",),
     "type": ("micro", "type"),
-    "emotion": ("estimatedemotion", "emotion"),
+    "emotion": ("estimatedemotion",),
 }
-CLIP_MARKERS = {"filename", "micro", "estimatedemotion"}
+CLIP_MARKERS = {"filename", "estimatedemotion"}
 UNKNOWN_ONSET, MISSING_APEX = 0, -1
 # The workbook's name in the release (any name matching datasets.samm_lv.workbook_glob works).
 RELEASE_WORKBOOK = "SAMM_LongVideos_V3_Release.xlsx"
