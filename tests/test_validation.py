@@ -249,7 +249,8 @@ def test_unknown_spotting_config_named_by_a_dataset(cfg):
     [
         (
             lambda c: c["datasets"]["casme2"].update(fsp=30),
-            "unknown config key(s) datasets.casme2.fsp (known here: configs, fps, frames_dirs,",
+            "unknown config key(s) datasets.casme2.fsp (known here: configs, emotions, fps, "
+            "frames_dirs,",
         ),
         (
             lambda c: c["configs"]["cas_micro"].update(P=1.5),
@@ -271,6 +272,10 @@ def test_unknown_spotting_config_named_by_a_dataset(cfg):
             lambda c: c["interval_net"].update(cache_mb=0),
             "config interval_net.cache_mb: 0 is less than or equal to the minimum of 0",
         ),
+        (
+            lambda c: c["datasets"]["samm_lv"]["emotions"].update(anger="angry"),
+            "config datasets.samm_lv.emotions.anger: 'angry' is not one of ['negative', ",
+        ),
     ],
     ids=[
         "unknown-nested-key",
@@ -279,6 +284,7 @@ def test_unknown_spotting_config_named_by_a_dataset(cfg):
         "unknown-choice",
         "override-typo",
         "cache-not-positive",
+        "emotion-class",
     ],
 )
 def test_schema_errors_name_the_key(cfg, edit, message):

@@ -1,8 +1,10 @@
 """CAS(ME)^2 long videos as distributed: `<frames dir>/sNN/NN_CODEdescription/` + the workbook.
 
 Video id `s15_0101` = subject folder + '_' + the 4-digit code of the video folder, as the MEGC
-ground truth names them. The workbook's quirks (offset 0, fractional frames, totals rows,
-codes saved as numbers) are handled here and logged with counts.
+ground truth names them. Column G of the code sheet is the emotion (negative, positive,
+surprise, others), mapped through datasets.casme2.emotions. The workbook's quirks (offset 0,
+fractional frames, totals rows, codes saved as numbers) are handled here and logged with
+counts.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pandas as pd
 
 from tsmsnet.datasets.frames import VIDEO_SUFFIXES
 from tsmsnet.datasets.table import (
+    EMOTION_RAW,
     RAW_ANNOTATION_COLUMNS,
     as_log,
     build_tables,
@@ -39,8 +42,10 @@ VIDEO_DIR = re.compile(r"^\d+_(\d{4})")
 OFFSET_ZERO_CHOICES = ("apex", "drop")
 # The choices that shape the training intervals (recorded in every checkpoint).
 TARGET_KEYS = ("offset_zero",)
-# Code sheet columns (0-based): subject index, video_expression, onset, apex, offset, type.
-COL_SUBJECT, COL_VIDEO, COL_ONSET, COL_APEX, COL_OFFSET, COL_TYPE = 0, 1, 2, 3, 4, 7
+# Code sheet columns (0-based): subject index, video_expression, onset, apex, offset, emotion
+# (column G), type.
+COL_SUBJECT, COL_VIDEO, COL_ONSET, COL_APEX, COL_OFFSET = 0, 1, 2, 3, 4
+COL_EMOTION, COL_TYPE = 6, 7
 
 
 def annotation_files(data_root, cfg: dict, present: bool = True) -> list[Path]:
@@ -204,7 +209,8 @@ def _code_rows(ws, path: Path, subjects: dict, codes: dict, cfg: dict, log) -> p
                 continue
             offset = apex
         video = f"{subjects[index]}_{codes[norm(name)]}"
-        rows.append([video, kind, onset, apex, offset, where])
+        emotion = "" if is_blank(values[COL_EMOTION]) else str(values[COL_EMOTION]).strip()
+        rows.append([video, kind, onset, apex, offset, where, emotion])
     if footer:
         log(f"{NAME}: skipped {len(footer)} row(s) without a subject index (totals): {footer}")
     if fractional:
@@ -216,7 +222,7 @@ def _code_rows(ws, path: Path, subjects: dict, codes: dict, cfg: dict, log) -> p
             f"(offset_zero={offset_zero}): {zero_offsets}"
         )
     log(f"{NAME}: type texts read: " + ", ".join(f"{t!r} x{n}" for t, n in texts.items()))
-    return pd.DataFrame(rows, columns=RAW_ANNOTATION_COLUMNS)
+    return pd.DataFrame(rows, columns=[*RAW_ANNOTATION_COLUMNS, EMOTION_RAW])
 
 
 def read_casme2(data_root, cfg: dict, log=print) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -242,4 +248,4 @@ def read_casme2(data_root, cfg: dict, log=print) -> tuple[pd.DataFrame, pd.DataF
     codes = _video_codes(find_sheet(wb, CASME2_SHEETS["rule2"], path), path)
     raw = _code_rows(find_sheet(wb, CASME2_SHEETS["code"], path), path, subjects, codes, cfg, log)
     videos = build_videos(discovered, cfg["fps"])
-    return build_tables(videos, raw, log, NAME)
+    return build_tables(videos, raw, log, NAME, cfg["emotions"])

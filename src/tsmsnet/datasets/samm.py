@@ -6,6 +6,11 @@ config choices; fractional onsets are rounded down; each is logged with counts. 
 onset has two choices: `onset_zero` for the interval scored (the challenge kept 0) and
 `train_onset_zero` for the training targets (upstream trained on apex..offset; 0..offset
 would mark thousands of frames before the expression positive).
+
+The long-video workbook has no emotion: `Estimated Emotion` comes from SAMM's short-clip
+workbook (datasets.samm_lv.clip_workbook), joined on Filename (006_1_2) and type; only the
+emotion is taken (its frames are the short clips'). Without that workbook spotting runs and
+the emotions stay empty (spot-then-recognise needs them).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import pandas as pd
 
 from tsmsnet.datasets.frames import VIDEO_SUFFIXES
 from tsmsnet.datasets.table import (
+    EMOTION_ORIGIN,
+    EMOTION_RAW,
     RAW_ANNOTATION_COLUMNS,
     TRAIN_COLUMNS,
     as_log,
@@ -51,9 +58,19 @@ HEADER_FIELDS = {
     "type": ("type",),
 }
 HEADER_MARKERS = {"subject", "filename", "onset", "offset"}
+# The short-clip workbook's header (normalised cells), found by these names on whatever row
+# (a preamble comes first); its type column is headed `Micro`.
+CLIP_FIELDS = {
+    "filename": ("filename",),
+    "type": ("micro", "type"),
+    "emotion": ("estimatedemotion",),
+}
+CLIP_MARKERS = {"filename", "estimatedemotion"}
 UNKNOWN_ONSET, MISSING_APEX = 0, -1
 # The workbook's name in the release (any name matching datasets.samm_lv.workbook_glob works).
 RELEASE_WORKBOOK = "SAMM_LongVideos_V3_Release.xlsx"
+# The short-clip workbook's name as SAMM distributes it (datasets.samm_lv.clip_workbook).
+CLIP_RELEASE_WORKBOOK = "SAMM_Micro_FACS_Codes_v2.xlsx"
 
 
 def _scan(root: Path) -> tuple[list[dict], list[str]]:
@@ -75,27 +92,55 @@ def discover_samm(data_root, cfg: dict) -> pd.DataFrame:
     return discovered_frame(rows)
 
 
-def find_workbook(root: Path, pattern: str) -> Path:
-    """The one workbook matching the glob (Excel's ~$ lock files ignored)."""
-    found = sorted(p for p in root.glob(pattern) if p.is_file() and not p.name.startswith("~$"))
+def _matching(root: Path, pattern: str, exclude: str | None = None) -> list[Path]:
+    """Files matching the glob, Excel's ~$ lock files and `exclude` matches left out."""
+    return sorted(
+        p
+        for p in root.glob(pattern)
+        if p.is_file()
+        and not p.name.startswith("~$")
+        and not (exclude and fnmatch.fnmatch(p.name, exclude))
+    )
+
+
+def _one(found: list[Path], root: Path, pattern: str, key: str) -> Path:
+    if len(found) > 1:
+        raise AnnotationError(
+            f"several workbooks match {pattern!r} in {root}: "
+            f"{', '.join(p.name for p in found)}; set datasets.samm_lv.{key} to one"
+        )
+    return found[0]
+
+
+def find_workbook(root: Path, pattern: str, exclude: str | None = None) -> Path:
+    """The one long-video workbook matching the glob (Excel's ~$ lock files and files matching
+    `exclude`, the clip workbook's glob, ignored: both sit in the data root)."""
+    found = _matching(root, pattern, exclude)
     if not found:
         raise AnnotationError(
             f"no SAMM workbook matching {pattern!r} in {root}: copy "
             f"{RELEASE_WORKBOOK} there or set datasets.samm_lv.workbook_glob"
         )
-    if len(found) > 1:
-        raise AnnotationError(
-            f"several workbooks match {pattern!r} in {root}: "
-            f"{', '.join(p.name for p in found)}; set datasets.samm_lv.workbook_glob to one"
-        )
-    return found[0]
+    return _one(found, root, pattern, "workbook_glob")
+
+
+def find_clip_workbook(root: Path, cfg: dict) -> Path | None:
+    """SAMM's short-clip workbook (the emotions) matching datasets.samm_lv.clip_workbook, or
+    None when the data root has none (spotting does not need it)."""
+    pattern = cfg["clip_workbook"]
+    found = _matching(root, pattern)
+    return _one(found, root, pattern, "clip_workbook") if found else None
 
 
 def annotation_files(data_root, cfg: dict, present: bool = True) -> list[Path]:
-    """The workbook this reader reads (`present=False`: where a generator must write it)."""
+    """The workbooks this reader reads: the long-video one, then the short-clip one when
+    present (`present=False`: where a generator must write the long-video workbook)."""
     root = Path(data_root)
     if present:
-        return [find_workbook(root, cfg["workbook_glob"])]
+        clip = find_clip_workbook(root, cfg)
+        return [find_workbook(root, cfg["workbook_glob"], cfg["clip_workbook"])] + (
+            [clip] if clip else []
+        )
     if not fnmatch.fnmatch(RELEASE_WORKBOOK, cfg["workbook_glob"]):
         raise ConfigError(
             f"datasets.samm_lv.workbook_glob {cfg['workbook_glob']!r} does not match "
@@ -104,15 +149,15 @@ def annotation_files(data_root, cfg: dict, present: bool = True) -> list[Path]:
     return [root / RELEASE_WORKBOOK]
 
 
-def _header(wb, path: Path):
+def _header(wb, path: Path, markers=HEADER_MARKERS, fields=HEADER_FIELDS):
     """(sheet, header row number, field -> column) found by its cells, not assumed on row 1."""
     for ws in wb.worksheets:
         for number, values in sheet_rows(ws):
             cells = [norm(v) if not is_blank(v) else "" for v in values]
-            if not HEADER_MARKERS <= set(cells):
+            if not markers <= set(cells):
                 continue
             columns, missing = {}, []
-            for field, spellings in HEADER_FIELDS.items():
+            for field, spellings in fields.items():
                 hits = [cells.index(s) for s in spellings if s in cells]
                 if hits:
                     columns[field] = hits[0]
@@ -125,8 +170,8 @@ def _header(wb, path: Path):
                 )
             return ws, number, columns
     raise AnnotationError(
-        f"{path}: no sheet has a header row with Subject, Filename, Onset, Offset: "
-        "use the SAMM workbook as distributed"
+        f"{path}: no sheet has a header row with {', '.join(sorted(markers))} (compared "
+        "case-, space- and punctuation-insensitively): use the SAMM workbook as distributed"
     )
 
 
@@ -189,7 +234,7 @@ def _rows(wb, path: Path, cfg: dict, log) -> pd.DataFrame:
             if cfg["train_onset_zero"] == "apex":
                 train_onset = apex
         video = filename.rsplit("_", 1)[0]
-        rows.append([video, kind, onset, apex, offset, where, train_onset, offset])
+        rows.append([video, kind, onset, apex, offset, where, train_onset, offset, filename])
     if blank:
         log(f"{NAME}: skipped {len(blank)} row(s) without a Filename: {blank}")
     if fractional:
@@ -205,7 +250,68 @@ def _rows(wb, path: Path, cfg: dict, log) -> pd.DataFrame:
             f"onset_zero={cfg['onset_zero']}, train_onset_zero={cfg['train_onset_zero']}: "
             f"{zero_onsets}"
         )
-    return pd.DataFrame(rows, columns=[*RAW_ANNOTATION_COLUMNS, *TRAIN_COLUMNS])
+    return pd.DataFrame(rows, columns=[*RAW_ANNOTATION_COLUMNS, *TRAIN_COLUMNS, "filename"])
+
+
+def clip_emotions(path: Path, log) -> dict[tuple[str, str], tuple[str, str]]:
+    """(Filename, type) -> (`Estimated Emotion`, where) of the short-clip workbook; its frame
+    numbers are the short clips', not the long videos': not read."""
+    ws, header_row, col = _header(open_workbook(path), path, CLIP_MARKERS, CLIP_FIELDS)
+    log(f"{NAME}: {path.name}: clip header found on sheet {ws.title!r}, row {header_row}")
+    emotions: dict[tuple[str, str], tuple[str, str]] = {}
+    width = max(col.values()) + 1
+    for number, values in sheet_rows(ws):
+        if number <= header_row:
+            continue
+        values = tuple(values) + (None,) * (width - len(values))
+        if is_blank(values[col["filename"]]):
+            continue
+        where = f"{path}, sheet {ws.title!r}, row {number}"
+        key = (str(values[col["filename"]]).strip(), _expression_type(values[col["type"]], where))
+        cell = values[col["emotion"]]
+        emotion = "" if is_blank(cell) else str(cell).strip()
+        if key in emotions and emotions[key][0] != emotion:
+            raise AnnotationError(
+                f"{where}: {key[0]} ({key[1]}) has emotion {emotion!r} here and "
+                f"{emotions[key][0]!r} at {emotions[key][1]}: keep one row"
+            )
+        emotions[key] = (emotion, where)
+    return emotions
+
+
+def join_emotions(raw: pd.DataFrame, clip: Path | None, cfg: dict, root: Path, log) -> pd.DataFrame:
+    """`raw` with EMOTION_RAW (and EMOTION_ORIGIN, the clip row) from the clip workbook, ""
+    where a row does not join (logged)."""
+    raw = raw.copy()
+    if clip is None:
+        raw[EMOTION_RAW] = ""
+        log(
+            f"{NAME}: no clip workbook matching {cfg['clip_workbook']!r} in {root}: emotions "
+            f"left empty. Spotting runs; spot-then-recognise (STR) needs SAMM's short-clip "
+            f"workbook ({CLIP_RELEASE_WORKBOOK}, its Estimated Emotion column) there"
+        )
+        return raw.drop(columns=["filename"])
+    emotions = clip_emotions(clip, log)
+    found = [emotions.get(key, ("", "")) for key in zip(raw["filename"], raw["type"], strict=True)]
+    raw[EMOTION_RAW] = [emotion for emotion, _ in found]
+    raw[EMOTION_ORIGIN] = [where for _, where in found]
+    joined = raw[EMOTION_RAW].ne("")
+    summary = ", ".join(
+        f"{kind} {int(joined[raw['type'] == kind].sum())}/{int((raw['type'] == kind).sum())}"
+        for kind in sorted(set(raw["type"]))
+    )
+    log(f"{NAME}: Estimated Emotion from {clip.name} joined on Filename and type: {summary}")
+    # Rows of a type the clip workbook holds (its micro-expressions) should all join: list
+    # those that do not; the other types only count in the summary above.
+    clip_types = {kind for _, kind in emotions}
+    missing = raw.loc[~joined & raw["type"].isin(clip_types), ["filename", "type"]]
+    if len(missing):
+        shown = ", ".join(f"{f} ({t})" for f, t in missing.head(10).itertuples(index=False))
+        log(
+            f"{NAME}: {len(missing)} row(s) of a type the clip workbook holds without an "
+            f"emotion there (left empty): {shown}" + (" ..." if len(missing) > 10 else "")
+        )
+    return raw.drop(columns=["filename"])
 
 
 def read_samm(data_root, cfg: dict, log=print) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -216,7 +322,8 @@ def read_samm(data_root, cfg: dict, log=print) -> tuple[pd.DataFrame, pd.DataFra
     if skipped:
         log(f"{NAME}: ignored {len(skipped)} folder(s) not named like 006_1: {skipped}")
     discovered = discovered_frame(found)
-    (path,) = annotation_files(root, cfg)
+    path = find_workbook(root, cfg["workbook_glob"], cfg["clip_workbook"])
     raw = _rows(open_workbook(path), path, cfg, log)
+    raw = join_emotions(raw, find_clip_workbook(root, cfg), cfg, root, log)
     videos = build_videos(discovered, cfg["fps"])
-    return build_tables(videos, raw, log, NAME)
+    return build_tables(videos, raw, log, NAME, cfg["emotions"])

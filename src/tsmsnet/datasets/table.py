@@ -6,6 +6,9 @@ same columns and the same guarantees (unique ids, intervals inside the frames).
 Each annotation row carries two intervals: onset..offset as the protocol scores it, and
 train_onset..train_offset, what training targets use. They differ only where a reader
 substitutes for training (SAMM-LV's unknown onset 0 trains as the apex, as upstream did).
+Each row also carries its emotion label as the file writes it (emotion_raw) and its class
+(emotion) through the dataset's mapping in config (datasets.<name>.emotions), "" where the
+dataset gives none: spot-then-recognise (STR) names classes, spotting ignores them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from tsmsnet.datasets.frames import FrameSource
-from tsmsnet.errors import AnnotationError, InputError
+from tsmsnet.errors import AnnotationError, ConfigError, InputError
 from tsmsnet.runlog import Log
 
 VIDEO_COLUMNS = ["subject", "video", "fps", "source", "first_frame", "n_frames"]
@@ -32,12 +35,20 @@ ANNOTATION_COLUMNS = [
     "source",
     "first_frame",
     "n_frames",
+    "emotion_raw",
+    "emotion",
 ]
 DISCOVER_COLUMNS = ["subject", "video", "source"]
 # Parsed annotation rows as readers produce them; `origin` says where a row came from
 # ("file, sheet, row 7") so that errors can point the user at it. A reader may add
 # TRAIN_COLUMNS; build_tables fills them from onset and offset where it does not.
 RAW_ANNOTATION_COLUMNS = ["video", "type", "onset", "apex", "offset", "origin"]
+# A reader may add EMOTION_RAW (the label text as in the file); build_tables maps it to
+# EMOTION through datasets.<name>.emotions. Classes: STR's three plus others (str.md).
+# EMOTION_ORIGIN, where a label comes from another file than the row ("file, sheet, row 9"),
+# is what an unknown label's error quotes instead of `origin`.
+EMOTION_RAW, EMOTION, EMOTION_ORIGIN = "emotion_raw", "emotion", "emotion_origin"
+EMOTION_CLASSES = ("negative", "positive", "surprise", "others")
 # The interval training targets use (steps.train reads these, the evaluation onset/offset).
 TRAIN_COLUMNS = ["train_onset", "train_offset"]
 FRAME_COLUMNS = ["onset", "apex", "offset", *TRAIN_COLUMNS]
@@ -47,8 +58,13 @@ ID_DTYPES = {"video": str, "subject": str}
 
 
 def read_annotations(path: str | Path) -> pd.DataFrame:
-    """annotations.csv as the annotations rule wrote it (ids kept as text)."""
-    return pd.read_csv(path, dtype=ID_DTYPES)
+    """annotations.csv as the annotations rule wrote it (ids and emotions kept as text; an
+    empty emotion is "", not NaN)."""
+    table = pd.read_csv(path, dtype={**ID_DTYPES, EMOTION_RAW: str, EMOTION: str})
+    for column in (EMOTION_RAW, EMOTION):
+        if column in table:
+            table[column] = table[column].fillna("")
+    return table
 
 
 def read_videos(path: str | Path) -> pd.DataFrame:
@@ -111,15 +127,21 @@ def build_videos(discovered: pd.DataFrame, fps) -> pd.DataFrame:
 
 
 def build_tables(
-    videos: pd.DataFrame, raw: pd.DataFrame, log: Log, dataset: str
+    videos: pd.DataFrame,
+    raw: pd.DataFrame,
+    log: Log,
+    dataset: str,
+    emotions: dict | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Join parsed rows to their videos, check them, and return the two contract tables.
 
-    Training intervals the reader did not set are the scored ones (onset, offset).
+    Training intervals the reader did not set are the scored ones (onset, offset). `emotions`
+    is datasets.<dataset>.emotions (raw label -> class), needed when `raw` has EMOTION_RAW.
     """
     raw = with_training_intervals(raw)
+    raw = with_emotions(raw, emotions, dataset)
     unannotated = check_annotations(videos, raw)
-    annotations = raw.drop(columns=["origin"], errors="ignore").merge(
+    annotations = raw.drop(columns=["origin", EMOTION_ORIGIN], errors="ignore").merge(
         videos, on="video", how="left", validate="many_to_one"
     )
     annotations = annotations[ANNOTATION_COLUMNS]
@@ -136,7 +158,81 @@ def build_tables(
         f"{dataset}: {len(videos)} videos, {len(annotations)} expressions "
         f"({counts.get('macro', 0)} macro, {counts.get('micro', 0)} micro)"
     )
+    log_emotions(annotations, log, dataset)
     return videos, annotations
+
+
+def emotion_classes(
+    raw: pd.Series, mapping: dict | None, origins: pd.Series, dataset: str
+) -> pd.Series:
+    """The class of each raw label through `mapping` (labels matched case-insensitively after
+    strip); "" stays "". A label the mapping lacks is an AnnotationError naming its first row.
+    """
+    labels = raw.fillna("").astype(str).str.strip()
+    if not labels.ne("").any():
+        return pd.Series("", index=raw.index, dtype=object)
+    if not mapping:
+        raise ConfigError(
+            f"dataset {dataset}: the annotations carry emotion labels but "
+            f"datasets.{dataset}.emotions is empty: map each label to one of {EMOTION_CLASSES}"
+        )
+    table = emotion_table(mapping, dataset)
+    keys = labels.str.casefold()
+    unknown = labels[keys.ne("") & ~keys.isin(list(table))]
+    if len(unknown):
+        first = unknown.groupby(unknown.str.casefold(), sort=True).head(1)
+        where = "; ".join(f"{label!r} at {origins[i]}" for i, label in first.items())
+        raise AnnotationError(
+            f"dataset {dataset}: emotion label(s) not in datasets.{dataset}.emotions: {where}: "
+            f"add each to that mapping in config.yaml (as one of {', '.join(EMOTION_CLASSES)}) "
+            "or fix the cell"
+        )
+    return keys.map(lambda key: table.get(key, "")).astype(object)
+
+
+def emotion_table(mapping: dict, dataset: str) -> dict[str, str]:
+    """`mapping` keyed by case-folded, stripped label; classes checked."""
+    table: dict[str, str] = {}
+    for label, kind in mapping.items():
+        key = str(label).strip().casefold()
+        if kind not in EMOTION_CLASSES:
+            raise ConfigError(
+                f"datasets.{dataset}.emotions: {label!r} maps to {kind!r}, which is not one of "
+                f"{', '.join(EMOTION_CLASSES)}"
+            )
+        if table.get(key, kind) != kind:
+            raise ConfigError(
+                f"datasets.{dataset}.emotions: {label!r} is mapped twice (labels match "
+                f"case-insensitively), to {table[key]!r} and {kind!r}: keep one"
+            )
+        table[key] = kind
+    return table
+
+
+def with_emotions(raw: pd.DataFrame, mapping: dict | None, dataset: str) -> pd.DataFrame:
+    """`raw` with EMOTION_RAW (stripped text, "" where absent) and its class EMOTION."""
+    raw = raw.copy()
+    labels = raw[EMOTION_RAW] if EMOTION_RAW in raw else pd.Series("", index=raw.index)
+    raw[EMOTION_RAW] = labels.fillna("").astype(str).str.strip()
+    origins = raw["origin"] if "origin" in raw else pd.Series(raw.index, index=raw.index)
+    if EMOTION_ORIGIN in raw:
+        origins = raw[EMOTION_ORIGIN].where(raw[EMOTION_ORIGIN].fillna("").ne(""), origins)
+    raw[EMOTION] = emotion_classes(raw[EMOTION_RAW], mapping, origins, dataset)
+    return raw
+
+
+def log_emotions(annotations: pd.DataFrame, log: Log, dataset: str) -> None:
+    """Per type, how many expressions fall in each class (and how many have none)."""
+    if not annotations[EMOTION].ne("").any():
+        log(f"{dataset}: no emotion labels")
+        return
+    for kind, rows in annotations.groupby("type", sort=True):
+        counts = rows[EMOTION].replace("", "(none)").value_counts()
+        order = [*EMOTION_CLASSES, "(none)"]
+        log(
+            f"{dataset}: {kind} emotions: "
+            + ", ".join(f"{c} {counts[c]}" for c in order if c in counts)
+        )
 
 
 def with_training_intervals(raw: pd.DataFrame) -> pd.DataFrame:
