@@ -14,7 +14,7 @@ from tsmsnet.config import (
     synthetic_preset,
     training,
 )
-from tsmsnet.datasets import annotation_files, target_settings
+from tsmsnet.datasets import annotation_files, fills_frame_gaps, target_settings
 from tsmsnet.model_source import models_line
 from tsmsnet.preprocess.flow import flow_settings, uses_cuda
 from tsmsnet.preprocess.record import preprocess_record
@@ -69,6 +69,12 @@ ANNOTATION_FILES = [
         READER, READERS_ROOT, config["datasets"][READER], present=not SYNTHETIC
     )
 ]
+# Params of the jobs that read frames (landmarks, faces) where the dataset fills missing frame
+# numbers (CAS(ME)^3); absent elsewhere, so the jobs of other datasets keep the params they
+# ran with and stay fresh.
+GAP_PARAMS = (
+    {"fill_gaps": True} if fills_frame_gaps(READER, config["datasets"][READER]) else {}
+)
 # 1 where the flow jobs compute on a CUDA GPU (flow method auto or tvl1_torch, a GPU here
 # under `device`): they then take the gpu resource like training. Decided where the DAG is
 # built, as the jobs decide their method where they run: a head node without a GPU sends

@@ -32,7 +32,12 @@ ANNOTATION_COLUMNS = [
     "source",
     "first_frame",
     "n_frames",
+    # Emotion of the expression (STR): the label text as the dataset writes it, stripped, and
+    # its class under datasets.<name>.emotions; "" where the reader has none.
+    "emotion_raw",
+    "emotion",
 ]
+EMOTION_COLUMNS = ["emotion_raw", "emotion"]
 DISCOVER_COLUMNS = ["subject", "video", "source"]
 # Parsed annotation rows as readers produce them; `origin` says where a row came from
 # ("file, sheet, row 7") so that errors can point the user at it. A reader may add
@@ -47,8 +52,12 @@ ID_DTYPES = {"video": str, "subject": str}
 
 
 def read_annotations(path: str | Path) -> pd.DataFrame:
-    """annotations.csv as the annotations rule wrote it (ids kept as text)."""
-    return pd.read_csv(path, dtype=ID_DTYPES)
+    """annotations.csv as the annotations rule wrote it (ids kept as text, no emotion "")."""
+    table = pd.read_csv(path, dtype={**ID_DTYPES, **dict.fromkeys(EMOTION_COLUMNS, str)})
+    for col in EMOTION_COLUMNS:
+        if col in table:
+            table[col] = table[col].fillna("")
+    return table
 
 
 def read_videos(path: str | Path) -> pd.DataFrame:
@@ -93,16 +102,22 @@ def check_unique_videos(videos: pd.DataFrame, error: type[InputError] = InputErr
         )
 
 
-def build_videos(discovered: pd.DataFrame, fps) -> pd.DataFrame:
+def build_videos(
+    discovered: pd.DataFrame, fps, fill_gaps: bool = False, missing: dict | None = None
+) -> pd.DataFrame:
     """Videos table: frame counts from a folder listing (or the video header), no decoding.
 
     `fps` is one number for the whole dataset or a Series indexed like `discovered`.
+    `fill_gaps` as FrameSource's; `missing`, when given, receives {video: missing frame
+    numbers} (the frames filled).
     """
     firsts, counts = [], []
-    for source in discovered["source"]:
-        frames = FrameSource(source)
+    for video, source in zip(discovered["video"], discovered["source"], strict=True):
+        frames = FrameSource(source, fill_gaps=fill_gaps)
         firsts.append(frames.first_frame)
         counts.append(frames.n_frames)
+        if missing is not None:
+            missing[video] = frames.missing
     videos = discovered.copy()
     videos["fps"] = fps
     videos["first_frame"] = pd.Series(firsts, index=videos.index, dtype="int64")
@@ -118,6 +133,9 @@ def build_tables(
     Training intervals the reader did not set are the scored ones (onset, offset).
     """
     raw = with_training_intervals(raw)
+    for col in EMOTION_COLUMNS:  # readers without emotion labels
+        if col not in raw:
+            raw[col] = ""
     unannotated = check_annotations(videos, raw)
     annotations = raw.drop(columns=["origin"], errors="ignore").merge(
         videos, on="video", how="left", validate="many_to_one"
