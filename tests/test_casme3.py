@@ -148,7 +148,7 @@ def test_real_workbooks_typos_resolved_from_the_xls(real_root, dcfg):
     assert re.search(r"onset 3647 \(expressions workbook: 2647\)", log)
     assert re.search(r"offset 0 \(expressions workbook: 1845\)", log)
     assert re.search(r"offset 0 \(expressions workbook: 2403\)", log)
-    assert len(re.findall("taken from the expressions workbook", log)) == 4
+    assert len(re.findall("frame numbers are kept", log)) == 4
     assert row("spNO.216_d", 2647)[["apex", "offset", "type"]].tolist() == [2668, 2694, "micro"]
     assert row("spNO.216_d", 2647)["emotion_raw"] != ""
     assert not (annotations["offset"] == 0).any()
@@ -235,7 +235,7 @@ def test_small_dataset_tables_and_log(tmp_path, dcfg):
     assert "filled 4 missing frame(s) from the frame before in 2 of 5 videos" in log
     assert "2 expression(s) span filled frames (kept)" in log  # 10..15 (11), 20..38 (30, 31)
     assert "1 video(s) without annotations (kept): spNO.2_d" in log
-    assert "taken from the expressions workbook" not in log and "join no" not in log
+    assert "frame numbers are kept" not in log and "join no" not in log
 
 
 def test_discover_matches_the_reader_and_finds_the_prefix(tmp_path, dcfg):

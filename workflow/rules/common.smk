@@ -19,6 +19,7 @@ from tsmsnet.model_source import models_line
 from tsmsnet.preprocess.flow import flow_settings, uses_cuda
 from tsmsnet.preprocess.record import preprocess_record
 from tsmsnet.steps.upstream import import_sections
+from tsmsnet.synthetic.plan import subject_folder_pattern
 from tsmsnet.upstream import upstream_config
 
 # Bad config or input stops here, before any job: one line naming the key, file, sheet, row
@@ -57,6 +58,8 @@ SUBJECT_OF = dict(zip(VIDEOS["video"], VIDEOS["subject"]))
 SYNTHETIC = DATASET == "synthetic"
 PRESET = synthetic_preset(config) if SYNTHETIC else None
 LAYOUT = PRESET["layout"] if SYNTHETIC else None
+# Synthetic layouts that group a subject's videos in one folder: its path, {subject} open.
+SUBJECT_FOLDER = subject_folder_pattern(LAYOUT) if SYNTHETIC else None
 SUBJECT_INDEX = {s: i for i, s in enumerate(SUBJECTS)}
 READERS_ROOT = (
     pipeline.synthetic_data_root(config) if SYNTHETIC else pipeline.data_root(config)
@@ -131,10 +134,10 @@ wildcard_constraints:
 
 
 def synthetic_frames_pattern():
-    """What one synthetic_subject job writes: its subject folder (CAS(ME)^2 layout) or each of
-    its video folders (SAMM layout)."""
-    if LAYOUT == "casme2":
-        return [f"{READERS_ROOT}/rawpic/{{subject}}"]
+    """What one synthetic_subject job writes: its subject folder (CAS(ME)^2, CAS(ME)^3
+    layouts) or each of its video folders (SAMM layout)."""
+    if SUBJECT_FOLDER:
+        return [f"{READERS_ROOT}/{SUBJECT_FOLDER}"]
     return [
         f"{READERS_ROOT}/{{subject}}_{n}"
         for n in range(1, PRESET["videos_per_subject"] + 1)
@@ -148,8 +151,9 @@ def readers_root(wildcards):
 
 def frames_input(wildcards):
     """What a per-video job waits for: the generating job's output, or the frames themselves."""
-    if SYNTHETIC and LAYOUT == "casme2":
-        return f"{READERS_ROOT}/rawpic/{SUBJECT_OF[wildcards.video]}"
+    if SYNTHETIC and SUBJECT_FOLDER:
+        folder = SUBJECT_FOLDER.format(subject=SUBJECT_OF[wildcards.video])
+        return f"{READERS_ROOT}/{folder}"
     return SOURCE[wildcards.video]
 
 

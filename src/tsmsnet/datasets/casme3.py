@@ -127,13 +127,17 @@ def subjects_root(root: Path) -> Path:
 
 def _scan(base: Path) -> tuple[list[dict], list[str]]:
     """Video rows (source: the video's color/ folder) from folder names only, and the entries
-    that are not videos."""
+    that are not videos (hidden ones left out)."""
     rows, skipped = [], []
     for subject_dir in sorted(base.iterdir()):
+        if subject_dir.name.startswith("."):
+            continue
         if not (subject_dir.is_dir() and SUBJECT_DIR.match(subject_dir.name)):
             skipped.append(subject_dir.name)
             continue
         for entry in sorted(subject_dir.iterdir()):
+            if entry.name.startswith("."):
+                continue
             color = entry / COLOR_DIR
             if not (entry.is_dir() and VIDEO_DIR.match(entry.name) and color.is_dir()):
                 skipped.append(f"{subject_dir.name}/{entry.name}")
@@ -325,8 +329,8 @@ def _log_resolved(row: dict, label: dict, key: tuple[str, ...], log) -> None:
     if differ:
         changes = ", ".join(f"{f} {label[f]} (expressions workbook: {row[f]})" for f in differ)
         log(
-            f"{NAME}: {label['where']} joined on {'+'.join(key)} to {row['where']}; its "
-            f"{changes} taken from the expressions workbook"
+            f"{NAME}: {label['where']} joined on {'+'.join(key)} to {row['where']}: its "
+            f"{changes}; the expressions workbook's frame numbers are kept"
         )
 
 

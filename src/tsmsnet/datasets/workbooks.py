@@ -289,27 +289,41 @@ def _text(value) -> str:
     return str(_cell(value))
 
 
-def write_casme3_workbooks(expressions: str | Path, labels: str | Path, rows: pd.DataFrame) -> None:
-    """Both CAS(ME)^3 Part A annotation workbooks, every cell text as distributed (the
-    expressions one as .xlsx: .xls cannot be written with the project's libraries, and the
+def write_casme3_expressions(path: str | Path, rows: pd.DataFrame) -> None:
+    """CAS(ME)^3 Part A's expressions workbook (sheet AU+Emotion), every cell text as
+    distributed; written as .xlsx (.xls cannot be written with the project's libraries, and the
     reader reads either).
 
-    rows: subject ('spNO.1'), video ('a'), onset, apex, offset, type ('macro'|'micro'),
-    emotion (micro rows: the label written to the label workbook).
+    rows: subject ('spNO.1'), video ('a'), onset, apex, offset, type ('macro'|'micro').
     """
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = CASME3_SHEETS["expressions"]
     ws.append(CASME3_HEADER)
-    lb = openpyxl.Workbook()
-    label = lb.active
-    label.title = CASME3_SHEETS["emotions"]
-    label.append(CASME3_LABEL_HEADER)
     for row in rows.itertuples(index=False):
         frames = [_text(row.onset), _text(row.apex), _text(row.offset)]
         units = getattr(row, "action_units", "4")
         ws.append([row.subject, row.video, *frames, units, CASME3_TYPE_TEXT[row.type], "II"])
+    save_reproducible(wb, path)
+
+
+def write_casme3_labels(path: str | Path, rows: pd.DataFrame) -> None:
+    """CAS(ME)^3 Part A's micro-expression label workbook (JpgIndex, sheet label): the micro
+    rows of `rows` (as write_casme3_expressions) with their `emotion` ("" when absent)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = CASME3_SHEETS["emotions"]
+    ws.append(CASME3_LABEL_HEADER)
+    for row in rows.itertuples(index=False):
         if row.type == "micro":
-            label.append([row.subject, row.video, *frames, units, "II", row.emotion])
-    save_reproducible(wb, expressions)
-    save_reproducible(lb, labels)
+            frames = [_text(row.onset), _text(row.apex), _text(row.offset)]
+            units = getattr(row, "action_units", "4")
+            emotion = getattr(row, "emotion", "")
+            ws.append([row.subject, row.video, *frames, units, "II", emotion])
+    save_reproducible(wb, path)
+
+
+def write_casme3_workbooks(expressions: str | Path, labels: str | Path, rows: pd.DataFrame) -> None:
+    """Both CAS(ME)^3 Part A annotation workbooks from the same rows."""
+    write_casme3_expressions(expressions, rows)
+    write_casme3_labels(labels, rows)
