@@ -92,7 +92,7 @@ def synthetic_workbook(root: Path) -> list[Path]:
     )
     rows.to_csv(root / "s15.csv", index=False)
     book, csv = root / "data" / "book.xlsx", root / "data" / "ground_truth.csv"
-    step([str(root / "s15.csv")], "casme2", str(book), str(csv), log=quiet)
+    step([str(root / "s15.csv")], "casme2", [str(book)], str(csv), log=quiet)
     return [book, csv]
 
 

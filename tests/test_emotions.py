@@ -38,8 +38,9 @@ class ManyFrames:
 
     first_frame = 1
     n_frames = 100_000
+    missing: list[int] = []
 
-    def __init__(self, source):
+    def __init__(self, source, fill_gaps=False):
         self.source = source
 
 

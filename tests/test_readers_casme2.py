@@ -191,10 +191,10 @@ def test_dispatch_and_logger(tmp_path, dcfg, caplog):
         videos, annotations = read_dataset("casme2", root, dcfg, logging.getLogger("t"))
     assert len(videos) == 4 and len(annotations) == 4
     assert "offset 0" in caplog.text
-    with pytest.raises(ConfigError, match="casme2, samm_lv, sheet"):
-        read_dataset("casme3", root, dcfg)
-    with pytest.raises(ConfigError, match="casme2, samm_lv, sheet"):
-        discover_videos("casme3", root, dcfg)
+    with pytest.raises(ConfigError, match="casme2, casme3, samm_lv, sheet"):
+        read_dataset("casme4", root, dcfg)
+    with pytest.raises(ConfigError, match="casme2, casme3, samm_lv, sheet"):
+        discover_videos("casme4", root, dcfg)
 
 
 def test_missing_data_root_and_frames_dir(tmp_path, dcfg):

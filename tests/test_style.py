@@ -40,7 +40,9 @@ def test_rules_snakefmt_formatted():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("configfile", ["config.yaml", "tests/configs/samm_tiny.yaml"])
+@pytest.mark.parametrize(
+    "configfile", ["config.yaml", "tests/configs/samm_tiny.yaml", "tests/configs/c3_tiny.yaml"]
+)
 def test_snakemake_lint_clean(configfile):
     proc = run(sys.executable, "-m", "snakemake", "--lint", "--configfile", configfile)
     out = proc.stdout + proc.stderr

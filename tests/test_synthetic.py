@@ -65,10 +65,11 @@ def _digest(folder: Path) -> dict[str, str]:
     }
 
 
-def _write_truth(root: Path, cfg: dict, rows: pd.DataFrame, layout: str) -> Path:
-    """The workbook where the layout's reader looks, as the synthetic_workbook rule writes it."""
-    (book,) = annotation_files(layout, root, cfg["datasets"][layout], present=False)
-    return write_ground_truth(rows, layout, book, root / "ground_truth.csv")
+def _write_truth(root: Path, cfg: dict, rows: pd.DataFrame, layout: str) -> list[Path]:
+    """The workbook(s) where the layout's reader looks, as the synthetic_workbook rule writes
+    them."""
+    books = annotation_files(layout, root, cfg["datasets"][layout], present=False)
+    return write_ground_truth(rows, layout, books, root / "ground_truth.csv")
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +96,53 @@ def test_names_follow_the_real_layouts():
     assert s.frame_file(12) == "007_2_0012.jpg"
     with pytest.raises(ConfigError):
         video_plan(0, 9, "casme2")
+    c = video_plan(1, 2, "casme3")
+    assert (c.subject, c.video, c.video_name) == ("spNO.2", "spNO.2_c", "c")
+    assert c.folder.as_posix() == "part_A/spNO.2/c/color"
+    assert c.frame_file(12) == "12.jpg"
     with pytest.raises(ConfigError):
-        subject_plan(0, "casme3")
+        video_plan(0, 13, "casme3")
+    with pytest.raises(ConfigError):
+        subject_plan(0, "casme4")
+
+
+def test_casme3_layout_numbers_from_a_small_integer_with_drops(tmp_path, cfg):
+    """Frames <n>.jpg from 3, two rendered frames unwritten; the reader fills them, finds the
+    prefix and reads both workbooks back."""
+    preset = {
+        "layout": "casme3",
+        "subjects": 2,
+        "videos_per_subject": 1,
+        "frames": 40,
+        "image_size": 128,
+    }
+    rows = _generate(tmp_path, cfg, preset, SEED, [0, 1])
+    color = tmp_path / "part_A" / "spNO.1" / "a" / "color"
+    numbers = sorted(int(p.stem) for p in color.iterdir())
+    assert numbers[0] == 3 and numbers[-1] == 42  # 40 frames numbered from 3
+    dropped = sorted(set(range(3, 43)) - set(numbers))
+    assert len(dropped) == 2 and all(3 < n < 42 for n in dropped)
+    assert rows["onset"].min() >= 3 and rows["offset"].max() <= 42
+    books = _write_truth(tmp_path, cfg, rows, "casme3")
+    assert [p.name for p in books] == [
+        "CAS(ME)3_part_A_v2.xlsx",
+        "cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx",
+    ]
+    planned = planned_videos(preset, tmp_path)
+    found = discover_videos("casme3", tmp_path, cfg["datasets"]["casme3"])
+    assert found[["subject", "video"]].values.tolist() == [
+        ["spNO.1", "spNO.1_a"],
+        ["spNO.2", "spNO.2_a"],
+    ]
+    assert sorted(planned["source"]) == sorted(found["source"])
+    messages: list[str] = []
+    videos, ann = read_dataset("casme3", tmp_path, cfg["datasets"]["casme3"], messages.append)
+    assert videos[["first_frame", "n_frames"]].values.tolist() == [[3, 40], [3, 40]]
+    assert "filled 4 missing frame(s) from the frame before in 2 of 2 videos" in "\n".join(messages)
+    cols = ["video", "type", "onset", "apex", "offset"]
+    got = ann[cols].sort_values(cols).reset_index(drop=True)
+    want = rows[cols].sort_values(cols).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
 
 
 def test_planned_videos_are_what_was_written_and_what_the_reader_finds(tiny):
@@ -352,6 +398,6 @@ def test_samm_layout_names(cfg, tmp_path):
     assert len(list((tmp_path / "006_2").iterdir())) == 40
     planned = planned_videos(preset, tmp_path)
     assert list(planned["video"]) == ["006_1", "006_2"] and set(planned["subject"]) == {"006"}
-    assert _write_truth(tmp_path, cfg, rows, "samm_lv").is_file()
+    assert [p.is_file() for p in _write_truth(tmp_path, cfg, rows, "samm_lv")] == [True]
     found = discover_videos("samm_lv", tmp_path, cfg["datasets"]["samm_lv"])
     assert sorted(found["video"]) == ["006_1", "006_2"]

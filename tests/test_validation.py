@@ -377,11 +377,11 @@ def test_cli_config_errors_name_the_keys(project):
     line = tsmsnet_line(out)
     assert line.startswith("tsmsnet: unknown config key(s) frames (known here: apex_net,")
     assert "; config seed: -1 is less than the minimum of 0: fix config.yaml or the" in line
-    code, out = dry_run(project, "dataset=casme3")
+    code, out = dry_run(project, "dataset=casme4")
     assert code == 1
     assert tsmsnet_line(out) == (
-        "tsmsnet: config dataset: 'casme3' is not one of ['synthetic', 'casme2', 'samm_lv', "
-        "'sheet']: fix config.yaml or the --config / --configfile override"
+        "tsmsnet: config dataset: 'casme4' is not one of ['synthetic', 'casme2', 'casme3', "
+        "'samm_lv', 'sheet']: fix config.yaml or the --config / --configfile override"
     )
     assert not (project / "results").exists()
 

@@ -192,6 +192,25 @@ def test_changing_one_videos_frames_reruns_only_that_video(casme2_copy_run, tmp_
     assert counts(jobs)["stage1_features"] == 2 and counts(jobs)["annotations"] == 0
 
 
+def test_casme3_layout_preset_runs_end_to_end(tmp_path, cfg):
+    """Frames numbered from 3 with drops, both workbooks: the CAS(ME)^3 reader, the frame-gap
+    filling in the landmarks and faces jobs and every later rule."""
+    project = make_project(tmp_path / "project")
+    snakemake(project, "--cores", "2", "--configfile", "tests/configs/c3_tiny.yaml")
+    res = project / "results" / "synthetic"
+    videos = pd.read_csv(res / "videos.csv", dtype={"video": str, "subject": str})
+    assert videos["video"].tolist() == ["spNO.1_a", "spNO.2_a", "spNO.3_a"]
+    n = cfg["synthetic"]["presets"]["c3_tiny"]["frames"]
+    assert videos[["first_frame", "n_frames"]].values.tolist() == [[3, n]] * 3
+    faces = zarr.open_array(res / "faces/spNO.1_a.zarr", mode="r")
+    assert faces.shape[0] == n and faces.attrs["first_frame"] == 3
+    log = (res / "logs" / "annotations.log").read_text()
+    assert "filled 6 missing frame(s) from the frame before in 3 of 3 videos" in log
+    annotations = pd.read_csv(res / "annotations.csv")
+    assert list(annotations.columns[-2:]) == ["emotion_raw", "emotion"]
+    assert (res / "evaluation" / "metrics.json").is_file()
+
+
 def test_samm_layout_preset_runs_end_to_end(tmp_path, cfg):
     project = make_project(tmp_path / "project")
     snakemake(project, "--cores", "2", "--configfile", "tests/configs/samm_tiny.yaml")

@@ -14,11 +14,12 @@ from tsmsnet.config import (
     synthetic_preset,
     training,
 )
-from tsmsnet.datasets import annotation_files, target_settings
+from tsmsnet.datasets import annotation_files, fills_frame_gaps, target_settings
 from tsmsnet.model_source import methods, models_line
 from tsmsnet.preprocess.flow import flow_settings, uses_cuda
 from tsmsnet.preprocess.record import preprocess_record
 from tsmsnet.steps.upstream import import_sections
+from tsmsnet.synthetic.plan import subject_folder_pattern
 from tsmsnet.upstream import upstream_config
 
 # Bad config or input stops here, before any job: one line naming the key, file, sheet, row
@@ -57,6 +58,8 @@ SUBJECT_OF = dict(zip(VIDEOS["video"], VIDEOS["subject"]))
 SYNTHETIC = DATASET == "synthetic"
 PRESET = synthetic_preset(config) if SYNTHETIC else None
 LAYOUT = PRESET["layout"] if SYNTHETIC else None
+# Synthetic layouts that group a subject's videos in one folder: its path, {subject} open.
+SUBJECT_FOLDER = subject_folder_pattern(LAYOUT) if SYNTHETIC else None
 SUBJECT_INDEX = {s: i for i, s in enumerate(SUBJECTS)}
 READERS_ROOT = (
     pipeline.synthetic_data_root(config) if SYNTHETIC else pipeline.data_root(config)
@@ -69,6 +72,12 @@ ANNOTATION_FILES = [
         READER, READERS_ROOT, config["datasets"][READER], present=not SYNTHETIC
     )
 ]
+# Params of the jobs that read frames (landmarks, faces) where the dataset fills missing frame
+# numbers (CAS(ME)^3); absent elsewhere, so the jobs of other datasets keep the params they
+# ran with and stay fresh.
+GAP_PARAMS = (
+    {"fill_gaps": True} if fills_frame_gaps(READER, config["datasets"][READER]) else {}
+)
 # 1 where the flow jobs compute on a CUDA GPU (flow method auto or tvl1_torch, a GPU here
 # under `device`): they then take the gpu resource like training. Decided where the DAG is
 # built, as the jobs decide their method where they run: a head node without a GPU sends
@@ -140,10 +149,10 @@ wildcard_constraints:
 
 
 def synthetic_frames_pattern():
-    """What one synthetic_subject job writes: its subject folder (CAS(ME)^2 layout) or each of
-    its video folders (SAMM layout)."""
-    if LAYOUT == "casme2":
-        return [f"{READERS_ROOT}/rawpic/{{subject}}"]
+    """What one synthetic_subject job writes: its subject folder (CAS(ME)^2, CAS(ME)^3
+    layouts) or each of its video folders (SAMM layout)."""
+    if SUBJECT_FOLDER:
+        return [f"{READERS_ROOT}/{SUBJECT_FOLDER}"]
     return [
         f"{READERS_ROOT}/{{subject}}_{n}"
         for n in range(1, PRESET["videos_per_subject"] + 1)
@@ -157,8 +166,9 @@ def readers_root(wildcards):
 
 def frames_input(wildcards):
     """What a per-video job waits for: the generating job's output, or the frames themselves."""
-    if SYNTHETIC and LAYOUT == "casme2":
-        return f"{READERS_ROOT}/rawpic/{SUBJECT_OF[wildcards.video]}"
+    if SYNTHETIC and SUBJECT_FOLDER:
+        folder = SUBJECT_FOLDER.format(subject=SUBJECT_OF[wildcards.video])
+        return f"{READERS_ROOT}/{folder}"
     return SOURCE[wildcards.video]
 
 

@@ -36,7 +36,7 @@ if SYNTHETIC:
         input:
             truth=expand(GENERATED_TRUTH, subject=SUBJECTS),
         output:
-            workbook=ANNOTATION_FILES[0],
+            workbooks=ANNOTATION_FILES,
             csv=f"{READERS_ROOT}/ground_truth.csv",
         log:
             f"{RESULTS}/logs/synthetic_workbook.log",

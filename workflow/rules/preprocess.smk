@@ -16,6 +16,7 @@ rule landmarks:
         "../../envs/preprocess.yaml"
     threads: config["threads"]["landmarks"]
     params:
+        **GAP_PARAMS,
         source=video_source,
         fingerprint=frames_fingerprint,
         search_frames=config["preprocess"]["landmarks"]["search_frames"],
@@ -38,6 +39,7 @@ rule faces:
         "../../envs/preprocess.yaml"
     threads: config["threads"]["faces"]
     params:
+        **GAP_PARAMS,
         source=video_source,
         fingerprint=frames_fingerprint,
         size=config["preprocess"]["face_size"],

@@ -18,4 +18,6 @@ run_step(
     size=smk.params.size,
     interpolation=smk.params.interpolation,
     chunk=smk.params.chunk,
+    # Only the datasets that fill frame gaps give this param (common.smk GAP_PARAMS).
+    fill_gaps=smk.params.get("fill_gaps", False),
 )

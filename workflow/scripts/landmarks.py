@@ -16,4 +16,6 @@ run_step(
     out=smk.output[0],
     search_frames=smk.params.search_frames,
     upsample=smk.params.upsample,
+    # Only the datasets that fill frame gaps give this param (common.smk GAP_PARAMS).
+    fill_gaps=smk.params.get("fill_gaps", False),
 )

@@ -14,6 +14,6 @@ run_step(
     synthetic_workbook,
     truth_csvs=list(smk.input.truth),
     layout=smk.params.layout,
-    workbook_out=smk.output.workbook,
+    workbook_outs=list(smk.output.workbooks),
     csv_out=smk.output.csv,
 )

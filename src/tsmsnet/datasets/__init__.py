@@ -13,23 +13,31 @@ from pathlib import Path
 
 import pandas as pd
 
-from tsmsnet.datasets import casme2, samm, sheet
+from tsmsnet.datasets import casme2, casme3, samm, sheet
 from tsmsnet.errors import ConfigError
 from tsmsnet.runlog import Log
 
-READERS = {"casme2": casme2.read_casme2, "samm_lv": samm.read_samm, "sheet": sheet.read_sheet}
+READERS = {
+    "casme2": casme2.read_casme2,
+    "casme3": casme3.read_casme3,
+    "samm_lv": samm.read_samm,
+    "sheet": sheet.read_sheet,
+}
 DISCOVERERS = {
     "casme2": casme2.discover_casme2,
+    "casme3": casme3.discover_casme3,
     "samm_lv": samm.discover_samm,
     "sheet": sheet.discover_sheet,
 }
 ANNOTATION_FILES = {
     "casme2": casme2.annotation_files,
+    "casme3": casme3.annotation_files,
     "samm_lv": samm.annotation_files,
     "sheet": sheet.annotation_files,
 }
 TARGET_KEYS = {
     "casme2": casme2.TARGET_KEYS,
+    "casme3": casme3.TARGET_KEYS,
     "samm_lv": samm.TARGET_KEYS,
     "sheet": sheet.TARGET_KEYS,
 }
@@ -39,6 +47,7 @@ __all__ = [
     "READERS",
     "annotation_files",
     "discover_videos",
+    "fills_frame_gaps",
     "read_dataset",
     "target_settings",
 ]
@@ -78,3 +87,11 @@ def target_settings(dataset: str, dataset_cfg: dict) -> dict:
     "train_onset_zero": "apex", "apex_missing": "midpoint"}: what a checkpoint records."""
     keys = _pick(TARGET_KEYS, dataset)
     return {"reader": dataset, **{key: dataset_cfg[key] for key in keys}}
+
+
+def fills_frame_gaps(dataset: str, dataset_cfg: dict) -> bool:
+    """Whether the dataset's missing frame numbers read the frame before (FrameSource's
+    fill_gaps): datasets.<name>.frame_gaps: fill. Readers without that key (CAS(ME)^2,
+    SAMM-LV, sheet) never fill: a gap there stays an error."""
+    _pick(READERS, dataset)
+    return dataset_cfg.get("frame_gaps") == "fill"

@@ -2,7 +2,9 @@
 
 Frame numbers are the integer at the end of each image's stem (img1.jpg, img_1.jpg,
 006_1_0001.jpg), because releases name frames differently and glob order is not numeric
-order. Store index i is frame number `first_frame + i`; frames must be consecutive.
+order. Store index i is frame number `first_frame + i`; frames must be consecutive, except
+where the caller fills gaps (`fill_gaps`, CAS(ME)^3, whose releases drop frames): a missing
+number then reads the nearest earlier frame, so the store index stays frame number - first.
 A video file has no names, so its frames are numbered from `VIDEO_FIRST_FRAME` (1, as the
 CAS(ME)^2 and SAMM frame files are).
 """
@@ -52,8 +54,10 @@ def _image_names(listing: list[str]) -> tuple[list[str], list[str]]:
     return [name for name, _ in found], [number for _, number in found]
 
 
-def _numbered_frames(folder: Path) -> tuple[int, list[str]]:
-    """(first frame number, image names in frame order) of `folder`, checked consecutive.
+def _numbered_frames(folder: Path, fill_gaps: bool = False) -> tuple[int, list[str], list[int]]:
+    """(first frame number, image names in frame order, missing frame numbers) of `folder`,
+    checked consecutive; with `fill_gaps` a missing number takes the nearest earlier frame's
+    name instead of raising.
 
     Names only (no stat, no Path per frame): the DAG build lists about a million SAMM-LV
     frames. A folder that happens to carry an image suffix fails later, when it is decoded.
@@ -76,7 +80,7 @@ def _numbered_frames(folder: Path) -> tuple[int, list[str]]:
     first, last = min(numbers), max(numbers)
     by_number = dict(zip(numbers, images, strict=True))
     if len(by_number) == len(numbers) == last - first + 1:
-        return first, list(map(by_number.__getitem__, range(first, last + 1)))
+        return first, list(map(by_number.__getitem__, range(first, last + 1))), []
     numbered = sorted(zip(numbers, images, strict=True))
     pairs = zip(numbered, numbered[1:], strict=False)
     dups = sorted({f"{a[1]} and {b[1]} (frame {a[0]})" for a, b in pairs if a[0] == b[0]})
@@ -86,11 +90,26 @@ def _numbered_frames(folder: Path) -> tuple[int, list[str]]:
             "keep one naming scheme and remove the other copies"
         )
     present = set(numbers)
+    if fill_gaps:
+        return first, *_filled(by_number, first, last)
     missing = [str(n) for n in range(first, last + 1) if n not in present]
     raise FramesError(
         f"frames folder {folder}: frame numbers {first}..{last} have gaps, missing "
         f"{_listing(missing)}; frames must be consecutive: re-extract the missing frames"
     )
+
+
+def _filled(by_number: dict[int, str], first: int, last: int) -> tuple[list[str], list[int]]:
+    """Names of frames first..last, a missing number taking the nearest earlier frame's name,
+    and the missing numbers (`first` and `last` are present)."""
+    names, missing = [], []
+    for number in range(first, last + 1):
+        name = by_number.get(number)
+        if name is None:
+            missing.append(number)
+            name = names[-1]
+        names.append(name)
+    return names, missing
 
 
 def list_frames(folder: str | Path) -> list[Path]:
@@ -120,15 +139,20 @@ def _grey(image: np.ndarray) -> np.ndarray:
 
 
 class FrameSource:
-    """A frames folder or a video file, read frame by frame (nothing held beyond one frame)."""
+    """A frames folder or a video file, read frame by frame (nothing held beyond one frame).
 
-    def __init__(self, path: str | Path):
+    fill_gaps: a folder's missing frame numbers read the nearest earlier frame (their numbers
+    in `missing`) instead of raising FramesError; for datasets whose frame drops are normal.
+    """
+
+    def __init__(self, path: str | Path, fill_gaps: bool = False):
         self.path = Path(path)
         self._names: list[str] | None = None
         self._capture: cv2.VideoCapture | None = None
         self._next_index = 0  # index the open capture returns on its next read
+        self.missing: list[int] = []  # frame numbers filled from the frame before
         if self.path.is_dir():
-            self.first_frame, self._names = _numbered_frames(self.path)
+            self.first_frame, self._names, self.missing = _numbered_frames(self.path, fill_gaps)
             self.n_frames = len(self._names)
         elif self.path.is_file() and self.path.suffix.lower() in VIDEO_SUFFIXES:
             capture = self._open()

@@ -38,6 +38,7 @@ ANNOTATION_COLUMNS = [
     "emotion_raw",
     "emotion",
 ]
+EMOTION_COLUMNS = ["emotion_raw", "emotion"]
 DISCOVER_COLUMNS = ["subject", "video", "source"]
 # Parsed annotation rows as readers produce them; `origin` says where a row came from
 # ("file, sheet, row 7") so that errors can point the user at it. A reader may add
@@ -109,16 +110,22 @@ def check_unique_videos(videos: pd.DataFrame, error: type[InputError] = InputErr
         )
 
 
-def build_videos(discovered: pd.DataFrame, fps) -> pd.DataFrame:
+def build_videos(
+    discovered: pd.DataFrame, fps, fill_gaps: bool = False, missing: dict | None = None
+) -> pd.DataFrame:
     """Videos table: frame counts from a folder listing (or the video header), no decoding.
 
     `fps` is one number for the whole dataset or a Series indexed like `discovered`.
+    `fill_gaps` as FrameSource's; `missing`, when given, receives {video: missing frame
+    numbers} (the frames filled).
     """
     firsts, counts = [], []
-    for source in discovered["source"]:
-        frames = FrameSource(source)
+    for video, source in zip(discovered["video"], discovered["source"], strict=True):
+        frames = FrameSource(source, fill_gaps=fill_gaps)
         firsts.append(frames.first_frame)
         counts.append(frames.n_frames)
+        if missing is not None:
+            missing[video] = frames.missing
     videos = discovered.copy()
     videos["fps"] = fps
     videos["first_frame"] = pd.Series(firsts, index=videos.index, dtype="int64")

@@ -218,3 +218,112 @@ def frame_number(value, where: str, what: str) -> tuple[int, bool]:
         )
     floored = math.floor(number)
     return floored, floored != number
+
+
+def find_one(root: Path, pattern: str, what: str, key: str) -> Path | None:
+    """The one file matching the glob `pattern` in `root` (Excel's ~$ lock files ignored);
+    None when none does; AnnotationError naming `key` (the config key) when several do."""
+    found = sorted(p for p in root.glob(pattern) if p.is_file() and not p.name.startswith("~$"))
+    if len(found) > 1:
+        raise AnnotationError(
+            f"several {what}s match {pattern!r} in {root}: "
+            f"{', '.join(p.name for p in found)}; set {key} to one"
+        )
+    return found[0] if found else None
+
+
+def read_sheet(path: Path, name: str) -> tuple[str, list[tuple[int, tuple]]]:
+    """(sheet title, (1-based row, cell values) of every non-empty row) of the sheet called
+    `name` (matched loosely) in an .xls (xlrd) or .xlsx (openpyxl) workbook."""
+    if path.suffix.lower() != ".xls":
+        ws = find_sheet(open_workbook(path), name, path)
+        return ws.title, list(sheet_rows(ws))
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path))
+    except Exception as exc:  # xlrd raises many types for a broken file
+        raise AnnotationError(
+            f"annotation workbook {path} cannot be opened ({exc}): use the .xls as distributed"
+        ) from exc
+    titles = book.sheet_names()
+    for title in titles:
+        if norm(title) == norm(name):
+            sheet = book.sheet_by_name(title)
+            rows = ((r + 1, tuple(sheet.row_values(r))) for r in range(sheet.nrows))
+            return title, [(r, v) for r, v in rows if any(not is_blank(c) for c in v)]
+    raise AnnotationError(
+        f"annotation workbook {path} has no sheet {name!r} (sheets: {', '.join(titles)}): "
+        "use the workbook as distributed"
+    )
+
+
+# ---- CAS(ME)^3 Part A -----------------------------------------------------------------------
+
+CASME3_SHEETS = {"expressions": "AU+Emotion", "emotions": "label"}
+CASME3_HEADER = [
+    "Subject",
+    "Filename",
+    "Onset",
+    "Apex",
+    "Offset",
+    "AU",
+    "Expression type",
+    "Objective class",
+]
+CASME3_LABEL_HEADER = [
+    "Subject",
+    "Filename",
+    "Onset",
+    "Apex",
+    "Offset",
+    "AU",
+    "Objective class",
+    "emotion",
+]
+CASME3_TYPE_TEXT = {"macro": "Macro-expression", "micro": "Micro-expression"}
+
+
+def _text(value) -> str:
+    """A cell as the CAS(ME)^3 workbooks store it: text ('355', not 355)."""
+    return str(_cell(value))
+
+
+def write_casme3_expressions(path: str | Path, rows: pd.DataFrame) -> None:
+    """CAS(ME)^3 Part A's expressions workbook (sheet AU+Emotion), every cell text as
+    distributed; written as .xlsx (.xls cannot be written with the project's libraries, and the
+    reader reads either).
+
+    rows: subject ('spNO.1'), video ('a'), onset, apex, offset, type ('macro'|'micro').
+    """
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = CASME3_SHEETS["expressions"]
+    ws.append(CASME3_HEADER)
+    for row in rows.itertuples(index=False):
+        frames = [_text(row.onset), _text(row.apex), _text(row.offset)]
+        units = getattr(row, "action_units", "4")
+        ws.append([row.subject, row.video, *frames, units, CASME3_TYPE_TEXT[row.type], "II"])
+    save_reproducible(wb, path)
+
+
+def write_casme3_labels(path: str | Path, rows: pd.DataFrame) -> None:
+    """CAS(ME)^3 Part A's micro-expression label workbook (JpgIndex, sheet label): the micro
+    rows of `rows` (as write_casme3_expressions) with their `emotion` ("" when absent)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = CASME3_SHEETS["emotions"]
+    ws.append(CASME3_LABEL_HEADER)
+    for row in rows.itertuples(index=False):
+        if row.type == "micro":
+            frames = [_text(row.onset), _text(row.apex), _text(row.offset)]
+            units = getattr(row, "action_units", "4")
+            emotion = getattr(row, "emotion", "")
+            ws.append([row.subject, row.video, *frames, units, "II", emotion])
+    save_reproducible(wb, path)
+
+
+def write_casme3_workbooks(expressions: str | Path, labels: str | Path, rows: pd.DataFrame) -> None:
+    """Both CAS(ME)^3 Part A annotation workbooks from the same rows."""
+    write_casme3_expressions(expressions, rows)
+    write_casme3_labels(labels, rows)

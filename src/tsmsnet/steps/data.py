@@ -40,15 +40,18 @@ def synthetic_subject(
 
 
 def synthetic_workbook(
-    truth_csvs: list[str], layout: str, workbook_out: str, csv_out: str, log: Log
-) -> Path:
-    """All subjects' rows in the real layout's workbook, so the real reader runs end to end."""
+    truth_csvs: list[str], layout: str, workbook_outs: list[str], csv_out: str, log: Log
+) -> list[Path]:
+    """All subjects' rows in the real layout's workbook(s), so the real reader runs end to
+    end."""
     from tsmsnet.synthetic.generate import write_ground_truth
 
-    rows = pd.concat([pd.read_csv(p, dtype={"subject": str}) for p in truth_csvs])
-    path = write_ground_truth(rows, layout, workbook_out, csv_out)
-    log(f"{len(rows)} expressions of {rows['subject'].nunique()} subjects -> {path}")
-    return path
+    rows = pd.concat(
+        [pd.read_csv(p, dtype={"subject": str, "video_name": str}) for p in truth_csvs]
+    )
+    paths = write_ground_truth(rows, layout, workbook_outs, csv_out)
+    log(f"{len(rows)} expressions of {rows['subject'].nunique()} subjects -> {paths}")
+    return paths
 
 
 def annotation_tables(

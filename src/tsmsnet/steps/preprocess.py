@@ -5,12 +5,16 @@ from __future__ import annotations
 from tsmsnet.runlog import Log
 
 
-def landmarks(source: str, out: str, search_frames: int, upsample: int, log: Log):
-    """Face box and 68 landmarks on the first frame (within search_frames) with a face."""
+def landmarks(
+    source: str, out: str, search_frames: int, upsample: int, log: Log, fill_gaps: bool = False
+):
+    """Face box and 68 landmarks on the first frame (within search_frames) with a face.
+
+    fill_gaps: missing frame numbers read the frame before (datasets.fills_frame_gaps)."""
     from tsmsnet.datasets.frames import FrameSource
     from tsmsnet.preprocess.landmarks import detect
 
-    with FrameSource(source) as frames:
+    with FrameSource(source, fill_gaps=fill_gaps) as frames:
         found = detect(frames, search_frames, upsample)
     log(f"{source}: face found on store frame {found.frame_index}, box {found.box}")
     found.to_json(out)
@@ -18,16 +22,24 @@ def landmarks(source: str, out: str, search_frames: int, upsample: int, log: Log
 
 
 def faces(
-    source: str, landmarks_json: str, out: str, size: int, chunk: int, interpolation: str, log: Log
+    source: str,
+    landmarks_json: str,
+    out: str,
+    size: int,
+    chunk: int,
+    interpolation: str,
+    log: Log,
+    fill_gaps: bool = False,
 ) -> None:
     """Every frame grey, cropped to the face box, resized to size x size with `interpolation`
-    (config preprocess.face_interpolation), into a uint8 zarr store."""
+    (config preprocess.face_interpolation), into a uint8 zarr store; a missing frame number
+    stores the frame before where `fill_gaps` (datasets.fills_frame_gaps)."""
     from tsmsnet.datasets.frames import FrameSource
     from tsmsnet.preprocess.landmarks import Landmarks
     from tsmsnet.preprocess.stores import write_faces
 
     found = Landmarks.from_json(landmarks_json)
-    with FrameSource(source) as frames:
+    with FrameSource(source, fill_gaps=fill_gaps) as frames:
         write_faces(frames, found, out, size, chunk, interpolation, log=log)
 
 

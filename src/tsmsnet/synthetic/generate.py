@@ -23,6 +23,7 @@ from tsmsnet.synthetic.face import Face, make_face
 from tsmsnet.synthetic.plan import (
     CASME2,
     CASME2_FIRST_SUBJECT,
+    CASME3,
     VideoPlan,
     layout_name,
     subject_plan,
@@ -338,20 +339,27 @@ def write_video(script: VideoScript, face: Face, data_root: Path, log: Log) -> P
     frames = motion.render_frames(
         face.image, script.layers, script.head, script.noise_sigma, script.flicker, rng
     )
+    dropped = script.plan.dropped(script.n_frames)
     with atomic_dir(final) as temp:
-        for number, frame in enumerate(frames, start=1):
+        for index, frame in enumerate(frames):
+            number = script.plan.first_frame + index
+            if index in dropped:  # rendered all the same: the other frames stay as they are
+                continue
             ok, buf = cv2.imencode(".jpg", frame, params)
             if not ok:
                 raise OSError(f"JPEG encoding failed for frame {number} of {script.plan.video}")
             (temp / script.plan.frame_file(number)).write_bytes(buf.tobytes())
-            if number % LOG_EVERY_FRAMES == 0:
-                log(f"{script.plan.video}: {number}/{script.n_frames} frames written")
-    log(f"{script.plan.video}: {script.n_frames} frames written to {final}")
+            if (index + 1) % LOG_EVERY_FRAMES == 0:
+                log(f"{script.plan.video}: {index + 1}/{script.n_frames} frames rendered")
+    dropped_text = f", frames {sorted(dropped)} (0-based) dropped" if dropped else ""
+    log(f"{script.plan.video}: {script.n_frames} frames written to {final}{dropped_text}")
     return final
 
 
 def _rows(script: VideoScript) -> list[dict]:
-    """Ground-truth rows in 1-based frame numbers (the trailing integer of the file names)."""
+    """Ground-truth rows in the layout's frame numbers (the trailing integer of the file
+    names: first_frame + the 0-based index)."""
+    first = script.plan.first_frame
     ordered = sorted(script.expressions, key=lambda e: e.onset)
     return [
         {
@@ -360,9 +368,9 @@ def _rows(script: VideoScript) -> list[dict]:
             "video_name": script.plan.video_name,
             "expression_number": k,
             "type": e.type,
-            "onset": e.onset + 1,
-            "apex": e.apex + 1,
-            "offset": e.offset + 1,
+            "onset": e.onset + first,
+            "apex": e.apex + first,
+            "offset": e.offset + first,
         }
         for k, e in enumerate(ordered, start=1)
     ]
@@ -399,20 +407,34 @@ def generate_subject(
 
 
 def write_ground_truth(
-    rows_df: pd.DataFrame, layout: str, workbook_out: str | Path, csv_out: str | Path
-) -> Path:
-    """The annotation workbook in the real layout, plus a plain ground-truth CSV.
+    rows_df: pd.DataFrame, layout: str, workbook_outs: list, csv_out: str | Path
+) -> list[Path]:
+    """The annotation workbook(s) in the real layout, plus a plain ground-truth CSV.
 
-    `workbook_out` is where the layout's reader looks (tsmsnet.datasets.annotation_files).
+    `workbook_outs` are where the layout's reader looks (tsmsnet.datasets.annotation_files):
+    one workbook, or for CAS(ME)^3 the expressions and the label workbook.
     """
-    from tsmsnet.datasets.workbooks import write_casme2_workbook, write_samm_workbook
+    from tsmsnet.datasets.workbooks import (
+        write_casme2_workbook,
+        write_casme3_expressions,
+        write_casme3_labels,
+        write_samm_workbook,
+    )
 
     rows = rows_df.sort_values(["video", "onset"], kind="stable").reset_index(drop=True)
-    if layout_name(layout) == CASME2:
+    name = layout_name(layout)
+    if name == CASME2:
         last = max((int(s[1:]) - CASME2_FIRST_SUBJECT for s in rows["subject"]), default=-1)
         folders = [subject_plan(i, CASME2).subject for i in range(last + 1)]
-        atomic_write(workbook_out, lambda tmp: write_casme2_workbook(tmp, rows, folders))
+        (out,) = workbook_outs
+        atomic_write(out, lambda tmp: write_casme2_workbook(tmp, rows, folders))
+    elif name == CASME3:
+        letters = rows.assign(video=rows["video_name"])
+        expressions, labels = workbook_outs
+        atomic_write(expressions, lambda tmp: write_casme3_expressions(tmp, letters))
+        atomic_write(labels, lambda tmp: write_casme3_labels(tmp, letters))
     else:
-        atomic_write(workbook_out, lambda tmp: write_samm_workbook(tmp, rows))
+        (out,) = workbook_outs
+        atomic_write(out, lambda tmp: write_samm_workbook(tmp, rows))
     atomic_csv(rows[["video", "type", "onset", "apex", "offset"]], csv_out)
-    return Path(workbook_out)
+    return [Path(p) for p in workbook_outs]

@@ -14,8 +14,9 @@ import pandas as pd
 from tsmsnet.errors import ConfigError
 
 CASME2 = "casme2"
+CASME3 = "casme3"
 SAMM = "samm_lv"
-LAYOUT_ALIASES = {"casme2": CASME2, "samm_lv": SAMM, "samm": SAMM}
+LAYOUT_ALIASES = {"casme2": CASME2, "casme3": CASME3, "samm_lv": SAMM, "samm": SAMM}
 
 # CAS(ME)^2: subject folders start at s15; the frames live under rawpic/.
 CASME2_FIRST_SUBJECT = 15
@@ -34,6 +35,13 @@ CASME2_VIDEOS = (
 )
 # SAMM-LV: subjects are numbered from 006, videos from 1, frames zero-padded to 4 digits.
 SAMM_FIRST_SUBJECT = 6
+# CAS(ME)^3 Part A: subject folders spNO.1, spNO.2, ... under a release prefix (the reader
+# looks for it), videos a..m, each in <letter>/color/ with frames <n>.jpg numbered from a small
+# integer, some numbers dropped (at these fractions of the video), as the release is.
+CASME3_PREFIX = "part_A"
+CASME3_VIDEOS = "abcdefghijklm"
+CASME3_FIRST_FRAME = 3
+CASME3_DROPS = (0.37, 0.71)
 
 
 @dataclass(frozen=True)
@@ -54,10 +62,16 @@ class VideoPlan:
     video_name: str
     folder: PurePath
     frame_pattern: str
+    first_frame: int = 1  # frame number of rendered frame 0, as the annotation counts
+    drops: tuple[float, ...] = ()  # rendered frames not written, as fractions of the video
 
     def frame_file(self, number: int) -> str:
-        """File name of frame `number` (1-based, as the annotation counts)."""
+        """File name of frame `number` (first_frame-based, as the annotation counts)."""
         return self.frame_pattern.format(n=number)
+
+    def dropped(self, n_frames: int) -> set[int]:
+        """Indices (0-based) of the rendered frames left unwritten; never the first or last."""
+        return {min(max(1, int(f * n_frames)), n_frames - 2) for f in self.drops}
 
 
 def layout_name(layout: str) -> str:
@@ -70,14 +84,30 @@ def layout_name(layout: str) -> str:
         ) from None
 
 
+def subject_folder_pattern(layout: str) -> str | None:
+    """Where one subject's videos lie under data_root, `{subject}` left open (None for SAMM,
+    whose video folders are not grouped by subject)."""
+    name = layout_name(layout)
+    if name == CASME2:
+        return f"{CASME2_FRAMES_DIR}/{{subject}}"
+    if name == CASME3:
+        return f"{CASME3_PREFIX}/{{subject}}"
+    return None
+
+
 def subject_plan(subject_index: int, layout: str) -> SubjectPlan:
-    """Subject i (0-based): casme2 -> s15, s16, ...; samm_lv -> 006, 007, ..."""
+    """Subject i (0-based): casme2 -> s15, s16, ...; casme3 -> spNO.1, spNO.2, ...;
+    samm_lv -> 006, 007, ..."""
     if subject_index < 0:
         raise ConfigError(f"subject index must be >= 0, got {subject_index}")
-    if layout_name(layout) == CASME2:
-        subject = f"s{CASME2_FIRST_SUBJECT + subject_index}"
-        return SubjectPlan(subject_index, subject, PurePath(CASME2_FRAMES_DIR, subject))
-    return SubjectPlan(subject_index, f"{SAMM_FIRST_SUBJECT + subject_index:03d}", None)
+    name = layout_name(layout)
+    if name == SAMM:
+        return SubjectPlan(subject_index, f"{SAMM_FIRST_SUBJECT + subject_index:03d}", None)
+    subject = f"s{CASME2_FIRST_SUBJECT + subject_index}"
+    if name == CASME3:
+        subject = f"spNO.{subject_index + 1}"
+    folder = PurePath(subject_folder_pattern(name).format(subject=subject))
+    return SubjectPlan(subject_index, subject, folder)
 
 
 def video_plan(subject_index: int, video_index: int, layout: str) -> VideoPlan:
@@ -95,6 +125,18 @@ def video_plan(subject_index: int, video_index: int, layout: str) -> VideoPlan:
         return VideoPlan(subj.subject, f"{subj.subject}_{code}", name, folder, "img{n}.jpg")
     if video_index < 0:
         raise ConfigError(f"video index must be >= 0, got {video_index}")
+    if layout_name(layout) == CASME3:
+        if video_index >= len(CASME3_VIDEOS):
+            raise ConfigError(
+                f"casme3 layout has {len(CASME3_VIDEOS)} videos per subject; video index "
+                f"{video_index} is out of range (lower videos_per_subject)"
+            )
+        letter = CASME3_VIDEOS[video_index]
+        folder = subj.folder / letter / "color"
+        video = f"{subj.subject}_{letter}"
+        return VideoPlan(
+            subj.subject, video, letter, folder, "{n}.jpg", CASME3_FIRST_FRAME, CASME3_DROPS
+        )
     video = f"{subj.subject}_{video_index + 1}"
     return VideoPlan(subj.subject, video, video, PurePath(video), video + "_{n:04d}.jpg")
 
