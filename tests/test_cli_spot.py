@@ -13,8 +13,8 @@ import pytest
 import torch
 import zarr
 
+from tests.media import write_mp4
 from tsmsnet.config import cpu_kernel_pins, spot_config
-from tsmsnet.datasets.frames import list_frames
 from tsmsnet.errors import InputError
 from tsmsnet.progressbar import BarLog, bar_log
 from tsmsnet.spot_cli import FPS_TOLERANCE, check_fps, input_fps, load_model_set
@@ -103,17 +103,6 @@ def test_older_checkpoints_without_face_interpolation_were_area(tmp_path, cfg):
     for name in ("apex.pt", "interval.pt"):
         torch.save({"format": 2, "extra": extra}, tmp_path / name)
     assert load_model_set(tmp_path).preprocess["face_interpolation"] == "area"
-
-
-def write_mp4(frames_dir: Path, out: Path, fps: float) -> int:
-    files = list_frames(frames_dir)
-    first = cv2.imread(str(files[0]))
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, first.shape[1::-1])
-    assert writer.isOpened()
-    for path in files:
-        writer.write(cv2.imread(str(path)))
-    writer.release()
-    return len(files)
 
 
 def model_args(models) -> list[str]:

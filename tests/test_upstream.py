@@ -12,6 +12,7 @@ import pytest
 import torch
 import yaml
 
+from tests.media import write_mp4
 from tests.upstream_helpers import fake_checkout as make_checkout
 from tests.upstream_helpers import upstream_state
 from tsmsnet.cli import main
@@ -120,15 +121,20 @@ def test_import_writes_one_fold_folder_per_config_with_its_record(
             assert yaml.safe_load((folder / f"{ours}_config.yaml").read_text()) == record
 
 
-def test_spot_runs_with_imported_cas_models(shared_dir, tmp_path, mini_frames, dis_config):
+def test_spot_runs_an_mp4_with_imported_cas_ensembles(
+    shared_dir, tmp_path, mini_frames, dis_config
+):
     checkout = link_checkout(shared_dir, tmp_path / "MEGC2021", ("cas_micro", "cas_macro"))
     models = tmp_path / "models"
     assert (
         main(["import-upstream", str(checkout), "--out", str(models), "--config", str(dis_config)])
         == 0
     )
+    # As a user would: a video file, here made from a synthetic CAS-layout video at 30 fps.
+    video = tmp_path / "clip.mp4"
+    n = write_mp4(mini_frames, video, 30.0)
     out = tmp_path / "spotted"
-    args = ["spot", str(mini_frames), "--out", str(out), "--device", "cpu"]
+    args = ["spot", str(video), "--out", str(out), "--device", "cpu"]
     assert (
         main([*args, "--models", str(models / "cas_micro"), "--models", str(models / "cas_macro")])
         == 0
@@ -138,7 +144,6 @@ def test_spot_runs_with_imported_cas_models(shared_dir, tmp_path, mini_frames, d
     assert set(intervals["type"]) <= {"micro", "macro"}
     assert (intervals["onset"] <= intervals["offset"]).all()
     scores = pd.read_csv(out / "scores.csv")
-    n = len(list(mini_frames.glob("*.jpg")))
     assert scores.groupby("config").size().to_dict() == {"cas_micro": n - 12, "cas_macro": n - 31}
     assert np.isfinite(scores["score"]).all() and scores["score"].std() > 0
 
