@@ -35,6 +35,7 @@ from tsmsnet.datasets.workbooks import (
     CASME3_SHEETS,
     find_one,
     frame_number,
+    header_columns,
     is_blank,
     norm,
     read_sheet,
@@ -193,21 +194,10 @@ def annotation_files(data_root, cfg: dict, present: bool = True) -> list[Path]:
 def _header(path: Path, title: str, rows: list, fields: dict) -> tuple[int, dict[str, int]]:
     """(header row, field -> column) found by its cells, not assumed on row 1."""
     for number, values in rows:
-        cells = [norm(v) if not is_blank(v) else "" for v in values]
-        if not {"subject", "filename", "onset"} <= set(cells):
+        where = f"{path}, sheet {title!r}, header row {number}"
+        columns = header_columns(values, {"subject", "filename", "onset"}, fields, where)
+        if columns is None:
             continue
-        columns, missing = {}, []
-        for field, spellings in fields.items():
-            hits = [cells.index(s) for s in spellings if s in cells]
-            if hits:
-                columns[field] = hits[0]
-            else:
-                missing.append(spellings[0])
-        if missing:
-            raise AnnotationError(
-                f"{path}, sheet {title!r}, header row {number} lacks column(s) {missing}: "
-                "use the workbook as distributed"
-            )
         return number, columns
     raise AnnotationError(
         f"{path}, sheet {title!r}: no header row with Subject, Filename, Onset: "

@@ -35,6 +35,7 @@ from tsmsnet.datasets.table import (
 )
 from tsmsnet.datasets.workbooks import (
     frame_number,
+    header_columns,
     is_blank,
     norm,
     open_workbook,
@@ -153,21 +154,10 @@ def _header(wb, path: Path, markers=HEADER_MARKERS, fields=HEADER_FIELDS):
     """(sheet, header row number, field -> column) found by its cells, not assumed on row 1."""
     for ws in wb.worksheets:
         for number, values in sheet_rows(ws):
-            cells = [norm(v) if not is_blank(v) else "" for v in values]
-            if not markers <= set(cells):
+            where = f"{path}, sheet {ws.title!r}, header row {number}"
+            columns = header_columns(values, markers, fields, where)
+            if columns is None:
                 continue
-            columns, missing = {}, []
-            for field, spellings in fields.items():
-                hits = [cells.index(s) for s in spellings if s in cells]
-                if hits:
-                    columns[field] = hits[0]
-                else:
-                    missing.append(spellings[0])
-            if missing:
-                raise AnnotationError(
-                    f"{path}, sheet {ws.title!r}, header row {number} lacks column(s) "
-                    f"{missing}: use the workbook as distributed"
-                )
             return ws, number, columns
     raise AnnotationError(
         f"{path}: no sheet has a header row with {', '.join(sorted(markers))} (compared "

@@ -327,3 +327,23 @@ def write_casme3_workbooks(expressions: str | Path, labels: str | Path, rows: pd
     """Both CAS(ME)^3 Part A annotation workbooks from the same rows."""
     write_casme3_expressions(expressions, rows)
     write_casme3_labels(labels, rows)
+
+
+def header_columns(values, markers: set[str], fields: dict, where: str) -> dict[str, int] | None:
+    """field -> column of `values` if it is the header row (it holds every marker, compared
+    case-, space- and punctuation-insensitively), else None. `fields` maps each field to its
+    accepted spellings; a header without one is an AnnotationError naming `where` (file, sheet,
+    row)."""
+    cells = [norm(v) if not is_blank(v) else "" for v in values]
+    if not markers <= set(cells):
+        return None
+    columns, missing = {}, []
+    for field, spellings in fields.items():
+        hits = [cells.index(s) for s in spellings if s in cells]
+        if hits:
+            columns[field] = hits[0]
+        else:
+            missing.append(spellings[0])
+    if missing:
+        raise AnnotationError(f"{where} lacks column(s) {missing}: use the workbook as distributed")
+    return columns

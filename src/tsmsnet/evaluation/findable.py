@@ -71,17 +71,7 @@ def _count_rows(gt: pd.DataFrame, hits: np.ndarray, K: Mapping[str, int] | None)
         m, found = int(mask.sum()), int(hits[mask].sum())
         k = None if K is None else K.get(kind)
         low, high = reach(k) if k is not None else (None, None)
-        rows.append(
-            {
-                "type": kind,
-                "K": k,
-                "M": m,
-                "findable": found,
-                "share": found / m if m else float("nan"),
-                "min_frames": low,
-                "max_frames": high,
-            }
-        )
+        rows.append(_row(kind, k, m, found, low, high))
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
@@ -134,17 +124,7 @@ def predictions_table(
     for kind in TYPES:
         part = table[table["type"] == kind]
         m, found = int(part["M"].sum()), int(part["TP"].sum())
-        rows.append(
-            {
-                "type": kind,
-                "K": None,
-                "M": m,
-                "findable": found,
-                "share": found / m if m else float("nan"),
-                "min_frames": None,
-                "max_frames": None,
-            }
-        )
+        rows.append(_row(kind, None, m, found, None, None))
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
@@ -161,3 +141,16 @@ def config_K(cfg: dict, names) -> dict[str, int]:
             )
         out[spot.type] = spot.K
     return out
+
+
+def _row(kind: str, k, m: int, found: int, low, high) -> dict:
+    """One line of the findability table (share NaN where the type has no ground truth)."""
+    return {
+        "type": kind,
+        "K": k,
+        "M": m,
+        "findable": found,
+        "share": found / m if m else float("nan"),
+        "min_frames": low,
+        "max_frames": high,
+    }
