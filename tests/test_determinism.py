@@ -80,7 +80,8 @@ def test_models_have_identical_tensors(tiny_run, second_run):
 
 def test_predictions_and_metrics_are_byte_identical(tiny_run, second_run):
     predictions = files(tiny_run, "spotting", "*/*/*.csv")
-    assert len(predictions) == 2 * 3 * 4  # configs x folds x (step1, step2, classical, scores)
+    # configs x folds x (step1, step2, classical, scores, roi_flow, step2_refined)
+    assert len(predictions) == 2 * 3 * 6
     evaluation = files(tiny_run, "evaluation", "*")
     assert RES / "evaluation" / "metrics.json" in evaluation
     assert differing(tiny_run, second_run, predictions + evaluation) == []

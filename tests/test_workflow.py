@@ -46,7 +46,7 @@ def test_tiny_run_writes_stores_and_metrics(tiny_run, cfg):
 def test_refined_step2_is_evaluated_beside_the_others(tiny_run, cfg):
     res = tiny_run / "results" / "synthetic"
     all_metrics = json.loads((res / "evaluation" / "metrics_all.json").read_text())
-    assert set(all_metrics) == {"step2", "step2_refined", "step1", "classical"}
+    assert set(all_metrics) == {"step2", "step2_refined", "step1", "classical", "roi_flow"}
     for subject in ("s15", "s16", "s17"):
         fold = res / "spotting" / "cas_micro" / subject
         step2 = pd.read_csv(fold / "step2.csv", dtype={"video": str})
