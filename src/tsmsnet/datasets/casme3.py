@@ -33,15 +33,17 @@ from tsmsnet.datasets.table import (
 )
 from tsmsnet.datasets.workbooks import (
     CASME3_SHEETS,
+    expression_type,
     find_one,
     frame_number,
     header_columns,
     is_blank,
-    norm,
     read_sheet,
 )
 from tsmsnet.errors import AnnotationError, ConfigError, InputError
 
+# How the type column spells the two types (for errors).
+TYPE_SPELLING = "Macro-expression nor Micro-expression"
 NAME = "casme3"
 SUBJECT_DIR = re.compile(r"^spNO\.\d+$", re.IGNORECASE)
 VIDEO_DIR = re.compile(r"^[A-Za-z]$")
@@ -205,16 +207,6 @@ def _header(path: Path, title: str, rows: list, fields: dict) -> tuple[int, dict
     )
 
 
-def _expression_type(value, where: str) -> str:
-    text = norm(value) if value is not None else ""
-    for kind in ("macro", "micro"):
-        if text.startswith(kind):
-            return kind
-    raise AnnotationError(
-        f"{where}: type {value!r} is neither Macro-expression nor Micro-expression: fix the cell"
-    )
-
-
 def _rows(path: Path, sheet: str, fields: dict, log) -> list[dict]:
     """Rows of `sheet` as {field: text or frame number, 'where': file, sheet, row}; cells cast
     from text, names case-folded; rows without a Filename skipped and logged."""
@@ -244,7 +236,7 @@ def _rows(path: Path, sheet: str, fields: dict, log) -> list[dict]:
         if rounded:
             fractional.append(number)
         if "type" in col:
-            row["type"] = _expression_type(values[col["type"]], where)
+            row["type"] = expression_type(values[col["type"]], where, TYPE_SPELLING)
         if "emotion" in col:
             emotion = values[col["emotion"]]
             row["emotion_raw"] = "" if is_blank(emotion) else str(emotion).strip()

@@ -34,15 +34,17 @@ from tsmsnet.datasets.table import (
     discovered_frame,
 )
 from tsmsnet.datasets.workbooks import (
+    expression_type,
     frame_number,
     header_columns,
     is_blank,
-    norm,
     open_workbook,
     sheet_rows,
 )
 from tsmsnet.errors import AnnotationError, ConfigError
 
+# How the type column spells the two types (for errors).
+TYPE_SPELLING = "Macro nor Micro"
 NAME = "samm_lv"
 VIDEO_NAME = re.compile(r"^\d+_\d+$")
 ONSET_ZERO_CHOICES = ("keep", "apex")
@@ -165,14 +167,6 @@ def _header(wb, path: Path, markers=HEADER_MARKERS, fields=HEADER_FIELDS):
     )
 
 
-def _expression_type(value, where: str) -> str:
-    text = norm(value) if value is not None else ""
-    for kind in ("macro", "micro"):
-        if text.startswith(kind):
-            return kind
-    raise AnnotationError(f"{where}: type {value!r} is neither Macro nor Micro: fix the cell")
-
-
 def _check_choices(cfg: dict) -> None:
     if cfg["onset_zero"] not in ONSET_ZERO_CHOICES:
         raise ConfigError(f"datasets.samm_lv.onset_zero must be one of {ONSET_ZERO_CHOICES}")
@@ -211,7 +205,7 @@ def _rows(wb, path: Path, cfg: dict, log) -> pd.DataFrame:
         offset, f3 = frame_number(values[col["offset"]], where, "offset")
         if f1 or f2 or f3:
             fractional.append(number)
-        kind = _expression_type(values[col["type"]], where)
+        kind = expression_type(values[col["type"]], where, TYPE_SPELLING)
         if apex == MISSING_APEX:
             no_apex.append(number)
             if cfg["apex_missing"] == "midpoint":
@@ -257,7 +251,10 @@ def clip_emotions(path: Path, log) -> dict[tuple[str, str], tuple[str, str]]:
         if is_blank(values[col["filename"]]):
             continue
         where = f"{path}, sheet {ws.title!r}, row {number}"
-        key = (str(values[col["filename"]]).strip(), _expression_type(values[col["type"]], where))
+        key = (
+            str(values[col["filename"]]).strip(),
+            expression_type(values[col["type"]], where, TYPE_SPELLING),
+        )
         cell = values[col["emotion"]]
         emotion = "" if is_blank(cell) else str(cell).strip()
         if key in emotions and emotions[key][0] != emotion:

@@ -347,3 +347,13 @@ def header_columns(values, markers: set[str], fields: dict, where: str) -> dict[
     if missing:
         raise AnnotationError(f"{where} lacks column(s) {missing}: use the workbook as distributed")
     return columns
+
+
+def expression_type(value, where: str, spelled: str) -> str:
+    """'macro' or 'micro' from a type cell that starts with either (any case or punctuation);
+    otherwise an AnnotationError naming `where` and how the dataset spells the two."""
+    text = norm(value) if value is not None else ""
+    for kind in ("macro", "micro"):
+        if text.startswith(kind):
+            return kind
+    raise AnnotationError(f"{where}: type {value!r} is neither {spelled}: fix the cell")
