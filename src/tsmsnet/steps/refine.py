@@ -61,15 +61,17 @@ def training_videos(
 def check_fold(
     annotations: pd.DataFrame, train_videos: Sequence[str], test_videos: Sequence[str], held_out
 ) -> None:
-    """InputError if a held-out video or a row of the held-out subject is among the training."""
+    """InputError if a held-out video or a row of the held-out subject is among the training
+    (the latter the training step's own guard, `steps.train.check_no_leak`)."""
+    from tsmsnet.steps.train import check_no_leak
+
     shared = sorted(set(train_videos) & set(test_videos))
-    rows = annotations[annotations["video"].isin(list(train_videos))]
-    theirs = sorted(set(rows.loc[rows["subject"] == held_out, "video"]))
-    if shared or theirs:
+    if shared:
         raise InputError(
-            f"refine: training videos {', '.join(shared or theirs)} belong to held-out subject "
+            f"refine: training videos {', '.join(shared)} belong to held-out subject "
             f"{held_out}; the fold's training videos must leave it out"
         )
+    check_no_leak(annotations, list(train_videos), held_out)
 
 
 def refine_predictions(
