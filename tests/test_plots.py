@@ -108,6 +108,36 @@ def test_video_tracks_carry_each_videos_curve_truth_and_predictions(fold):
             assert track.lanes[name] == sorted(zip(own["onset"], own["offset"], strict=True))
 
 
+def test_fold_score_tracks_give_each_evaluated_method_a_lane(fold, cfg, tmp_path):
+    """The score_plot rule's step: one lane per method file it is given, in that order."""
+    from tsmsnet.config import spot_config
+    from tsmsnet.steps.report import fold_score_tracks
+
+    fold["scores"].to_csv(tmp_path / "scores.csv", index=False)
+    truth = fold["truth"].assign(apex=lambda t: (t["onset"] + t["offset"]) // 2)
+    truth.to_csv(tmp_path / "annotations.csv", index=False)
+    methods = {
+        "step2": fold["step 2"],
+        "step1": fold["step 1"],
+        "roi_flow": fold["step 1"].assign(onset=lambda t: t["onset"] + 3),
+        "step2_refined": fold["step 2"].iloc[:1].assign(offset=lambda t: t["offset"] - 4),
+    }
+    paths = {}
+    for method, table in methods.items():
+        paths[method] = str(tmp_path / f"{method}.csv")
+        table.to_csv(paths[method], index=False)
+    spot = spot_config(cfg, "cas_micro")
+    tracks = fold_score_tracks(
+        str(tmp_path / "scores.csv"), paths, str(tmp_path / "annotations.csv"), ["v1"], spot
+    )
+    (track,) = tracks
+    assert list(track.lanes) == ["step 2", "step 1", "roi flow", "step 2 refined"]
+    for method, name in zip(methods, track.lanes, strict=True):
+        own = methods[method][methods[method]["video"] == "v1"]
+        assert track.lanes[name] == sorted(zip(own["onset"], own["offset"], strict=True))
+    assert track.lanes["step 2 refined"] == [(38, 58)]
+
+
 def test_intervals_of_filters_video_and_type(fold):
     truth = fold["truth"]
     assert intervals_of(truth, "v1", "macro") == [(80, 110)]

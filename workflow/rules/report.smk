@@ -48,10 +48,9 @@ rule f1_tables:
 
 rule score_plot:
     input:
+        # One lane per evaluated method (METHODS), named by the method.
+        **{method: f"{SPOTTING}/{method}.csv" for method in METHODS},
         scores=f"{SPOTTING}/scores.csv",
-        step1=f"{SPOTTING}/step1.csv",
-        step2=f"{SPOTTING}/step2.csv",
-        classical=f"{SPOTTING}/classical.csv",
         annotations=ANNOTATIONS,
     output:
         report(
@@ -72,6 +71,7 @@ rule score_plot:
         videos=test_videos,
         spot=spot_settings,
         held_out=held_out,
+        methods=METHODS,
     script:
         "../scripts/score_plot.py"
 

@@ -19,7 +19,15 @@ COLORS = {
     "step 2": "#1f77b4",
     "step 2 refined": "#9467bd",
     "classical": "#7f7f7f",
-    "roi flow": "#9467bd",
+    "roi flow": "#8c564b",
+}
+# Each evaluated method's name in figures (its lane in score plots, its colour everywhere).
+METHOD_NAMES = {
+    "step2": "step 2",
+    "step2_refined": "step 2 refined",
+    "step1": "step 1",
+    "classical": "classical",
+    "roi_flow": "roi flow",
 }
 
 

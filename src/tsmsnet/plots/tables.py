@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from tsmsnet.evaluation.megc import METRIC_KEYS, TYPES
-from tsmsnet.plots.common import COLORS
+from tsmsnet.plots.common import COLORS, METHOD_NAMES
 
 # Method keys of the evaluation logs, in the order (and with the names) tables show them.
 METHODS = {
@@ -131,13 +131,7 @@ def f1_chart(pooled: pd.DataFrame, title: str) -> Figure:
     ax = fig.add_subplot()
     width = 0.8 / max(len(methods), 1)
     x = np.arange(len(kinds))
-    palette = {
-        "step2": COLORS["step 2"],
-        "step2_refined": COLORS["step 2 refined"],
-        "step1": COLORS["step 1"],
-        "classical": COLORS["classical"],
-        "roi_flow": COLORS["roi flow"],
-    }
+    palette = {method: COLORS[name] for method, name in METHOD_NAMES.items()}
     for i, method in enumerate(methods):
         rows = pooled[pooled["method"] == method].set_index("type")
         values = [float(rows.loc[k, "F1"]) if k in rows.index else np.nan for k in kinds]

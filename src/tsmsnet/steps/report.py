@@ -54,29 +54,24 @@ def f1_tables(
     return pooled
 
 
-def fold_score_plot(
+def fold_score_tracks(
     scores_csv: str,
-    step1_csv: str,
-    step2_csv: str,
-    classical_csv: str,
+    predictions_csv: dict[str, str],
     annotations_csv: str,
     videos: list[str],
     spot: SpotConfig,
-    held_out: str,
-    out: str,
-    log: Log,
-) -> None:
-    """One fold's held-out videos: step-1 score curve, ground truth, step 1/2 and classical."""
-    from tsmsnet.plots.common import save_png
-    from tsmsnet.plots.curves import score_figure, video_tracks
+) -> list:
+    """One Track per held-out video: the step-1 score curve, the ground truth and one lane per
+    evaluated method (`predictions_csv`: method -> its predictions file, in the run's order)."""
+    from tsmsnet.plots.common import METHOD_NAMES
+    from tsmsnet.plots.curves import video_tracks
 
     text = {"video": str}
     predictions = {
-        "step 1": pd.read_csv(step1_csv, dtype=text),
-        "step 2": pd.read_csv(step2_csv, dtype=text),
-        "classical": pd.read_csv(classical_csv, dtype=text),
+        METHOD_NAMES.get(method, method): pd.read_csv(path, dtype=text)
+        for method, path in predictions_csv.items()
     }
-    tracks = video_tracks(
+    return video_tracks(
         pd.read_csv(scores_csv, dtype=text),
         videos,
         spot.type,
@@ -84,6 +79,23 @@ def fold_score_plot(
         predictions,
         truth=read_annotations(annotations_csv),
     )
+
+
+def fold_score_plot(
+    scores_csv: str,
+    predictions_csv: dict[str, str],
+    annotations_csv: str,
+    videos: list[str],
+    spot: SpotConfig,
+    held_out: str,
+    out: str,
+    log: Log,
+) -> None:
+    """One fold's score plot (fold_score_tracks), one panel per held-out video."""
+    from tsmsnet.plots.common import save_png
+    from tsmsnet.plots.curves import score_figure
+
+    tracks = fold_score_tracks(scores_csv, predictions_csv, annotations_csv, videos, spot)
     title = f"{spot.name} ({spot.type}, K={spot.K}, P={spot.P:g}), held-out subject {held_out}"
     save_png(score_figure(tracks, title), out)
     log(f"{len(tracks)} videos -> {out}")
