@@ -67,6 +67,7 @@ def test_refine_grid_or_switch_reruns_only_refine_and_evaluation(tiny_run, tmp_p
     project = clone_run(tiny_run, tmp_path / "p")
     c = counts(scheduled(project, *override(project, "g.yaml", "refine: {reach: [1.0]}\n")))
     assert c["refine"] == 6 and c["evaluate"] == 1 and c["f1_tables"] == 1, c
+    assert c["score_plot"] == 6, c  # each fold's plot has a step 2 refined lane
     assert not any(c[r] for r in ("spot", "classical", "train_apex", "train_interval")), c
     c = counts(scheduled(project, *override(project, "off.yaml", "refine: {enabled: false}\n")))
     assert c["refine"] == 0 and c["evaluate"] == 1 and c["spot"] == 0, c
