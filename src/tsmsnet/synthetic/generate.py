@@ -18,7 +18,7 @@ import pandas as pd
 from tsmsnet.atomic import atomic_csv, atomic_dir, atomic_write
 from tsmsnet.errors import ConfigError
 from tsmsnet.runlog import Log, quiet
-from tsmsnet.synthetic import motion
+from tsmsnet.synthetic import motion, realistic
 from tsmsnet.synthetic.face import Face, make_face
 from tsmsnet.synthetic.plan import (
     CASME2,
@@ -199,7 +199,9 @@ def place_expressions(
     """Expressions in random order, min_gap_s apart and from both ends, durations from config,
     same-type apexes at least the type's min_apex_gap_s apart. Draws that cannot be packed so
     are redrawn (up to DRAW_TRIES); if none can, the video keeps what fits with its apexes
-    closer, logged."""
+    closer, logged. A realistic section (one with gap_quantiles_s) goes to place_realistic."""
+    if "gap_quantiles_s" in expr_cfg:
+        return place_realistic(rng, n_frames, fps, expr_cfg, log, video)
     gap = int(math.ceil(float(expr_cfg["min_gap_s"]) * fps))
     apex_gap = {t: int(math.ceil(float(expr_cfg[t]["min_apex_gap_s"]) * fps)) for t in TYPES}
     for _ in range(DRAW_TRIES):
@@ -212,6 +214,92 @@ def place_expressions(
     )
     events = _fit(_draw_events(rng, fps, expr_cfg), n_frames, gap, log, video)
     return _place(rng, events, n_frames, gap, {})
+
+
+def expression_config(synthetic_cfg: dict, preset: dict) -> dict:
+    """The preset's own `expressions` where it sets them (the realistic presets), else the
+    synthetic section's (checked: a bad one fails when the DAG is built, before any job)."""
+    if "expressions" not in preset:
+        return synthetic_cfg["expressions"]
+    realistic.check(preset["expressions"])
+    return preset["expressions"]
+
+
+def _draw_realistic_events(rng: np.random.Generator, fps: float, expr_cfg: dict) -> list[dict]:
+    """Per type, a count from the source's per-video histogram (at least min_per_video), each
+    expression with a duration from the source's quantiles; macro then micro, in a fixed order
+    so the stream stays reproducible."""
+    events = []
+    for etype in TYPES:
+        c = expr_cfg[etype]
+        for _ in range(realistic.draw_count(rng, c["per_video_weights"], c["min_per_video"])):
+            seconds = realistic.draw_quantile(rng, c["duration_quantiles_s"])
+            events.append(
+                {
+                    "type": etype,
+                    "length": _frames(seconds, fps),
+                    "amplitude": _uniform(rng, c["amplitude_px"]),
+                    "apex_fraction": _uniform(rng, APEX_FRACTION),
+                    "kinds": _pick_kinds(rng),
+                }
+            )
+    return events
+
+
+def _squeeze(gaps: list[int], room: int, gap: int) -> list[int]:
+    """The gaps with what lies above `gap` scaled down alike so that they sum to <= room."""
+    excess = sum(g - gap for g in gaps)
+    allowed = room - gap * len(gaps)
+    return [gap + (g - gap) * allowed // excess for g in gaps]
+
+
+def place_realistic(
+    rng: np.random.Generator, n_frames: int, fps: float, expr_cfg: dict, log: Log, video: str
+) -> list[Expression]:
+    """Counts, durations and the gaps between consecutive expressions drawn from a real ground
+    truth's statistics (a realistic preset's `expressions`, tsmsnet.synthetic.realistic), in
+    random order; the frames left over go before the first expression and after the last, at
+    random (a real video's idle lead-in and tail).
+
+    Gaps below min_gap_s (real overlaps included) are raised to it. Where the drawn gaps do
+    not fit the video, the part of each above min_gap_s is scaled down alike (logged; a
+    redraw until they fit would favour short gaps more); where even min_gap_s gaps do not fit,
+    expressions are dropped as `_fit` does (logged). Same-type apexes may lie close, as in
+    the real data (step 2 then fuses them there as here).
+    """
+    gap = int(math.ceil(float(expr_cfg["min_gap_s"]) * fps))
+    events = _fit(_draw_realistic_events(rng, fps, expr_cfg), n_frames, gap, log, video)
+    if not events:
+        return []
+    order = rng.permutation(len(events))
+    room = n_frames - 2 * gap - sum(e["length"] for e in events)
+    gaps = [
+        max(gap, int(round(realistic.draw_quantile(rng, expr_cfg["gap_quantiles_s"]) * fps)))
+        for _ in range(len(events) - 1)
+    ]
+    if sum(gaps) > room:
+        gaps = _squeeze(gaps, room, gap)
+        log(
+            f"{video}: the real gaps drawn between its {len(events)} expressions do not fit "
+            f"{n_frames} frames; squeezed to {gaps} frames (raise the preset's frames)"
+        )
+    start = gap + int(rng.integers(0, room - sum(gaps) + 1))
+    out = []
+    for idx, after in zip(order, [*gaps, 0], strict=True):
+        e = events[idx]
+        offset = _apex_offset(e)
+        out.append(
+            Expression(
+                e["type"],
+                start,
+                start + offset,
+                start + e["length"] - 1,
+                e["kinds"],
+                e["amplitude"],
+            )
+        )
+        start += e["length"] + after
+    return out
 
 
 def _blink_layers(
@@ -268,7 +356,12 @@ def planned_types(synthetic_cfg: dict, preset: dict, seed: int, fps: float) -> d
             vplan = video_plan(i, j, preset["layout"])
             rng = np.random.default_rng(_video_seeds(seed, i, j)[0])
             placed = place_expressions(
-                rng, int(preset["frames"]), fps, synthetic_cfg["expressions"], quiet, vplan.video
+                rng,
+                int(preset["frames"]),
+                fps,
+                expression_config(synthetic_cfg, preset),
+                quiet,
+                vplan.video,
             )
             types.setdefault(vplan.subject, set()).update(e.type for e in placed)
     return types
@@ -293,7 +386,7 @@ def plan_video(
     )
     ev_rng = np.random.default_rng(ev_seed)
     expressions = place_expressions(
-        ev_rng, n_frames, fps, synthetic_cfg["expressions"], log, vplan.video
+        ev_rng, n_frames, fps, expression_config(synthetic_cfg, preset), log, vplan.video
     )
     to_image = face.box_width / float(face_size)
     shape = face.image.shape
