@@ -16,8 +16,8 @@ from tests.test_readers_samm import make_dataset as make_samm
 from tsmsnet.datasets import annotation_files, read_dataset
 from tsmsnet.datasets.samm import read_samm
 from tsmsnet.datasets.table import (
-    ANNOTATION_COLUMNS,
     EMOTION_CLASSES,
+    EMOTION_TABLE_COLUMNS,
     emotion_classes,
     read_annotations,
 )
@@ -128,7 +128,7 @@ def test_casme2_real_column_g_counts(shared_dir, tmp_path, cfg, no_frames):
     real_casme2(shared_dir, tmp_path, cfg)
     messages = []
     _, annotations = read_dataset("casme2", tmp_path, cfg["datasets"]["casme2"], messages.append)
-    assert list(annotations.columns) == ANNOTATION_COLUMNS
+    assert list(annotations.columns) == EMOTION_TABLE_COLUMNS
     assert (annotations["type"].value_counts().to_dict()) == {"macro": 300, "micro": 57}
     assert by_class(annotations, "micro") == CASME2_MICRO
     assert annotations["emotion"].value_counts().to_dict() == CASME2_ALL
@@ -270,3 +270,29 @@ def test_empty_emotions_survive_the_csv(tmp_path, cfg):
     back = read_annotations(tmp_path / "annotations.csv")
     assert back["emotion"].tolist() == ["", "negative", "", "others"]
     assert back["emotion_raw"].tolist() == ["", "ANGER", "", "Other"]
+
+
+def test_emotion_table_maps_the_raw_labels_of_annotations_csv(tmp_path, cfg):
+    """annotations.csv keeps the raw labels; the emotions step adds the classes, and an
+    unmapped label names its row of annotations.csv."""
+    from tsmsnet.steps.data import emotion_table
+
+    root = make_samm(tmp_path / "data")
+    write_clip_workbook(root / CLIP, CLIP_ROWS)
+    raw_cfg = {k: v for k, v in cfg["datasets"]["samm_lv"].items() if k != "emotions"}
+    _, annotations = read_samm(root, raw_cfg, print)
+    assert "emotion" not in annotations  # the annotations rule's table: raw labels only
+    annotations.to_csv(tmp_path / "annotations.csv", index=False)
+    mapping = cfg["datasets"]["samm_lv"]["emotions"]
+    table = emotion_table(
+        str(tmp_path / "annotations.csv"), "samm_lv", mapping, str(tmp_path / "emotions.csv"), print
+    )
+    back = read_annotations(tmp_path / "emotions.csv")
+    assert list(back.columns) == EMOTION_TABLE_COLUMNS
+    assert back["emotion"].tolist() == table["emotion"].tolist()
+    assert back["emotion"].tolist() == ["", "negative", "", "others"]
+    del mapping["anger"]
+    with pytest.raises(AnnotationError, match=r"'ANGER' at .*annotations.csv, row 3"):
+        emotion_table(
+            str(tmp_path / "annotations.csv"), "samm_lv", mapping, str(tmp_path / "x.csv"), print
+        )
