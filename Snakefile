@@ -23,6 +23,7 @@ include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/upstream.smk"
 include: "workflow/rules/spot.smk"
+include: "workflow/rules/recognize.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 
