@@ -13,7 +13,9 @@ OUT/intervals.csv (video, type, onset, offset, score: the final step-2 intervals
 config), OUT/scores.csv (config, video, frame, score) and OUT/scores.png; for a folder of
 videos these three (and work/) go to OUT/<video id>/, each video spotted on its own, and
 OUT/intervals.csv gathers every video's intervals. Both write the spotting submission
-OUT/submission_spotting.csv (`vid,onset,offset,type`, tsmsnet.evaluation.submission). Every
+OUT/submission_spotting.csv (`vid,onset,offset,type`, tsmsnet.evaluation.submission); with
+--recognizer, the emotion class of each micro interval and the STR submission
+OUT/submission_str.csv (tsmsnet.spot_recognition). Every
 video is checked (frames, fps, length) before the first is preprocessed. Everything it needs
 comes from the checkpoints and the arguments: no config.yaml is read, so an installed package
 runs it anywhere.
@@ -28,6 +30,13 @@ from pathlib import Path
 
 from tsmsnet.errors import InputError, TsmsnetError, one_line
 from tsmsnet.spot_inputs import InputVideo, find_videos
+from tsmsnet.spot_recognition import (
+    STR_SUBMISSION,
+    Recognizer,
+    load_recognizer,
+    name_micro,
+    str_table,
+)
 from tsmsnet.spotting.model_sets import ModelSet, common_settings, load_model_set
 
 # A video may differ from the models' fps by this fraction (29.97 fps fits models of 30 fps):
@@ -71,6 +80,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="a frames folder may miss frame numbers: each reads the frame before (CAS(ME)^3 "
         "releases drop frames); without it a gap is an error",
+    )
+    parser.add_argument(
+        "--recognizer",
+        metavar="DIR",
+        help="recognition models (results/D/models/recognition, one fold's folder in it, or a "
+        "recognizer.pt): name the emotion class of each spotted micro-expression and write "
+        "the STR submission submission_str.csv",
     )
     parser.add_argument("--device", default="auto", help="auto (CUDA if available), cpu or cuda")
     parser.add_argument("--threads", type=int, default=1, help="threads for optical flow")
@@ -264,9 +280,10 @@ def spot_tables(sets: list[ModelSet], spotted: list):
     return table[INTERVAL_COLUMNS], curves[["config", "video", "frame", "score"]]
 
 
-def spot_video(p: PlannedVideo, sets: list[ModelSet], out: Path, args: argparse.Namespace, log):
-    """One video through preprocessing (into out/work/) and both steps with every model set;
-    writes out/intervals.csv, scores.csv and scores.png -> its intervals."""
+def spot_video(p: PlannedVideo, sets: list[ModelSet], rec: Recognizer | None, out: Path, args, log):
+    """One video through preprocessing (into out/work/), both steps with every model set and
+    the recognizer if any; writes out/intervals.csv, scores.csv and scores.png -> its
+    intervals (with emotion and emotion_score when recognised)."""
     from tsmsnet.atomic import atomic_csv
     from tsmsnet.plots.common import save_png
     from tsmsnet.plots.curves import score_figure
@@ -279,7 +296,7 @@ def spot_video(p: PlannedVideo, sets: list[ModelSet], out: Path, args: argparse.
     stage1, stage2 = preprocess_input(
         v.source,
         sets[0].preprocess,
-        [s.spot.K for s in sets],
+        [s.spot.K for s in sets] + ([rec.K] if rec else []),
         work,
         args.device,
         args.threads,
@@ -288,6 +305,8 @@ def spot_video(p: PlannedVideo, sets: list[ModelSet], out: Path, args: argparse.
     )
     results = [spot_with(s, stage1[s.spot.K], stage2, v.video, args.device, log) for s in sets]
     intervals, scores = spot_tables(sets, [spotted for spotted, _ in results])
+    if rec is not None:
+        intervals = name_micro(rec, intervals, v.video, stage1[rec.K], args.device, log)
     atomic_csv(intervals, out / "intervals.csv")
     atomic_csv(scores, out / "scores.csv")
     tracks = [track for _, track in results]
@@ -295,7 +314,7 @@ def spot_video(p: PlannedVideo, sets: list[ModelSet], out: Path, args: argparse.
     return intervals
 
 
-def spot_all(planned: list[PlannedVideo], sets: list[ModelSet], out: Path, args, is_set, log):
+def spot_all(planned: list[PlannedVideo], sets, rec, out: Path, args, is_set: bool, log):
     """Every video on its own, in id order, with a progress line per video for a folder of
     them; a failing video's error names it (the videos before it keep their files)."""
     import pandas as pd
@@ -306,7 +325,8 @@ def spot_all(planned: list[PlannedVideo], sets: list[ModelSet], out: Path, args,
     tables = []
     for p in planned:
         try:
-            tables.append(spot_video(p, sets, out / p.input.video if is_set else out, args, log))
+            folder = out / p.input.video if is_set else out
+            tables.append(spot_video(p, sets, rec, folder, args, log))
         except TsmsnetError as exc:
             if not is_set:
                 raise
@@ -333,17 +353,21 @@ def run(args: argparse.Namespace) -> int:
     planned = [plan_video(v, args.fps, models_fps, sets, args.fill_gaps) for v in videos]
     # The kernels training ran, before any operation: the same scores on any x86-64 CPU.
     pin_cpu_kernels(sets[0].cpu_kernels, lambda line: print(line, file=sys.stderr))
+    rec = load_recognizer(args.recognizer, sets) if args.recognizer else None
     if is_set:
         print(f"{len(planned)} videos in {args.input}", file=sys.stderr)
     log = bar_log()
     try:
-        intervals = spot_all(planned, sets, out, args, is_set, log)
+        intervals = spot_all(planned, sets, rec, out, args, is_set, log)
     finally:
         getattr(log, "close", lambda: None)()
     written = [out / name for name in ("intervals.csv", "scores.csv", "scores.png")]
     if is_set:
         written = [atomic_csv(intervals, out / "intervals.csv")]
     written.append(write_submission(spotting_submission(intervals), out / SPOTTING_SUBMISSION))
+    if rec is not None:
+        table = str_table(intervals, videos, rec)
+        written.append(write_submission(table, out / STR_SUBMISSION))
     for path in written:
         print(path)
     print(f"{len(intervals)} intervals in {len(planned)} video(s)", file=sys.stderr)
