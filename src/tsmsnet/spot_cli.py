@@ -2,23 +2,22 @@
 
 INPUT is a frames folder, a video file, or a folder of them (a test set such as MEGC's unseen
 `CAS_data/<subject>/<clip>/`; tsmsnet.spot_inputs finds the videos and names them). Each
---models folder is one trained fold of the
-workflow (results/D/models/<config>/<subject>: apex.pt, interval.pt) or a folder of folds of one
-config (an ensemble: results/D/models/<config>, or a config folder of `tsmsnet import-upstream`;
-tsmsnet.spotting.model_sets); give one per spotting config (e.g. a micro and a macro one). The
-checkpoints record the training videos' fps and the preprocessing their inputs went through;
-INPUT goes through the same steps as in the workflow (tsmsnet.steps.preprocess) into OUT/work/,
-then both spotting steps (tsmsnet.steps.spot.spot_stores, as the workflow's folds). Writes
-OUT/intervals.csv (video, type, onset, offset, score: the final step-2 intervals of every
-config), OUT/scores.csv (config, video, frame, score) and OUT/scores.png; for a folder of
-videos these three (and work/) go to OUT/<video id>/, each video spotted on its own, and
-OUT/intervals.csv gathers every video's intervals. Both write the spotting submission
-OUT/submission_spotting.csv (`vid,onset,offset,type`, tsmsnet.evaluation.submission); with
---recognizer, the emotion class of each micro interval and the STR submission
-OUT/submission_str.csv (tsmsnet.spot_recognition). Every
-video is checked (frames, fps, length) before the first is preprocessed. Everything it needs
-comes from the checkpoints and the arguments: no config.yaml is read, so an installed package
-runs it anywhere.
+--models folder is one trained fold of the workflow (results/D/models/<config>/<subject>:
+apex.pt, interval.pt) or a folder of folds of one config (an ensemble: results/D/models/<config>,
+or a config folder of `tsmsnet import-upstream`; tsmsnet.spotting.model_sets); give one per
+spotting config (e.g. a micro and a macro one). The checkpoints record the training videos' fps
+and the preprocessing their inputs went through; each video goes through the same steps as in
+the workflow (tsmsnet.steps.preprocess) into OUT/work/, then both spotting steps
+(tsmsnet.steps.spot.spot_stores, as the workflow's folds). Writes OUT/intervals.csv (video,
+type, onset, offset, score: the final step-2 intervals of every config), OUT/scores.csv
+(config, video, frame, score) and OUT/scores.png; for a folder of videos these three (and
+work/) go to OUT/<video id>/, each video spotted on its own, and OUT/intervals.csv gathers
+them all. Both write the spotting submission OUT/submission_spotting.csv
+(`vid,onset,offset,type`, tsmsnet.evaluation.submission); with --recognizer also the emotion
+class of each micro interval and the STR submission OUT/submission_str.csv
+(tsmsnet.spot_recognition). Every video is checked (frames, fps, length) before the first is
+preprocessed. Everything it needs comes from the checkpoints and the arguments: no config.yaml
+is read, so an installed package runs it anywhere.
 """
 
 from __future__ import annotations
