@@ -176,3 +176,39 @@ def test_planning_refuses_short_videos_and_wrong_fps(tmp_path, micro_set):
     with pytest.raises(InputError, match=r"clip.mp4 is 25 fps .* trained on 30 fps"):
         plan_video(v, None, 30.0, [micro_set], fill_gaps=False)
     assert plan_video(v, 30.0, 30.0, [micro_set], fill_gaps=False).n_frames == K + 2
+
+
+def test_a_video_failing_mid_run_is_named_and_the_earlier_ones_kept(tmp_path, monkeypatch):
+    """spot_all spots each video into its own folder; an error names the video that raised."""
+    import argparse
+
+    import pandas as pd
+
+    from tsmsnet import spot_cli
+    from tsmsnet.errors import NoFaceError
+
+    root = tmp_path / "CAS_data"
+    for clip in ("s1/a", "s1/b", "s2/c"):
+        frames(root / clip, range(1, 4))
+    videos, _ = find_videos(root)
+    planned = [spot_cli.PlannedVideo(input=v, n_frames=3, fps=30.0, filled=0) for v in videos]
+    done = []
+
+    def fake_spot_video(p, sets, rec, out, args, log):
+        if p.input.video == "s1/b":
+            raise NoFaceError(f"no face found in the first frames of {p.input.source}")
+        done.append(out)
+        return pd.DataFrame({"video": [p.input.video], "type": ["micro"], "onset": [1]})
+
+    monkeypatch.setattr(spot_cli, "spot_video", fake_spot_video)
+    lines = []
+    with pytest.raises(InputError) as err:
+        spot_cli.spot_all(
+            planned, [], None, tmp_path / "out", argparse.Namespace(), True, lines.append
+        )
+    message = str(err.value)
+    assert message.startswith(f"video s1/b ({root / 's1' / 'b'}): no face found")
+    assert f"before it are spotted in {tmp_path / 'out'}" in message
+    assert done == [tmp_path / "out" / "s1" / "a"] and lines[-1].startswith("videos: 1/3 (33%)")
+    table = spot_cli.spot_all(planned[::2], [], None, tmp_path / "o", None, True, lines.append)
+    assert table["video"].tolist() == ["s1/a", "s2/c"] and lines[-1].startswith("videos: 2/2")
