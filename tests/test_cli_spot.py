@@ -267,8 +267,8 @@ def test_spot_a_folder_of_videos_into_submission_files(fold, mini_frames, cfg, t
     named = intervals[(intervals["type"] == "micro") & (intervals["emotion"] != "others")]
     want = pd.DataFrame(
         {
-            "subject": named["video"].str.split("/").str[0],
-            "video": named["video"].str.split("/").str[1],
+            "subject": named["video"].str.split("/").str[0].astype(str),
+            "video": named["video"].str.split("/").str[1].astype(str),
             "onset": named["onset"],
             "offset": named["offset"],
             "emotion": named["emotion"],
