@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +16,13 @@ import zarr
 
 from tests.media import write_mp4
 from tsmsnet.config import cpu_kernel_pins, spot_config
+from tsmsnet.datasets.frames import list_frames
 from tsmsnet.errors import InputError
 from tsmsnet.progressbar import BarLog, bar_log
+from tsmsnet.recognition.model import RecognitionNet, RecognitionNetConfig
 from tsmsnet.spot_cli import FPS_TOLERANCE, check_fps, input_fps, load_model_set
+from tsmsnet.spot_recognition import load_recognizer
+from tsmsnet.training.train import save_checkpoint
 
 COLUMNS = ["video", "type", "onset", "offset", "score"]
 
@@ -162,6 +167,129 @@ def test_fps_mismatch_is_one_line_and_exit_2(fold, tmp_path):
     proc = tsmsnet("spot", row["source"], "--models", str(tmp_path), "--out", str(tmp_path / "o"))
     assert proc.returncode == 2 and "apex.pt does not exist" in proc.stderr
     assert not (tmp_path / "o" / "intervals.csv").exists()
+
+
+def renumbered(src: Path, dest: Path, numbers) -> Path:
+    """src's frames copied into dest under new frame numbers (a test set's own naming)."""
+    dest.mkdir(parents=True)
+    for number, path in zip(numbers, list_frames(src), strict=False):
+        shutil.copy(path, dest / f"{dest.name}_{number:05d}{path.suffix}")
+    return dest
+
+
+CLASSES = ("negative", "positive", "surprise", "others")
+
+
+def save_recognizer(path: Path, fold_models: list[Path], cfg: dict, **record) -> Path:
+    """An untrained recognition network recording the micro fold's K, preprocessing and CPU
+    kernels, as a trained one does: naming is the CLI's part here, learning is
+    tests/test_recognition.py's."""
+    micro = next(m for m in fold_models if load_model_set(m).spot.type == "micro")
+    extra = torch.load(micro / "apex.pt", map_location="cpu", weights_only=True)["extra"]
+    net_cfg = RecognitionNetConfig.from_sections(
+        cfg["recognition"], cfg["preprocess"]["features"], CLASSES
+    )
+    torch.manual_seed(0)
+    keep = {k: extra[k] for k in ("preprocess", "cpu_kernels")}
+    record = {"K": extra["spot"]["K"], "classes": list(CLASSES), **keep, **record}
+    save_checkpoint(path, RecognitionNet(net_cfg), net_cfg, [1.0], record)
+    return path
+
+
+def test_recognizer_must_fit_the_spotting_models(fold, cfg, tmp_path):
+    res, row, configs, models = fold
+    sets = [load_model_set(m) for m in models]
+    good = save_recognizer(tmp_path / "ok" / "s1" / "recognizer.pt", models, cfg)
+    rec = load_recognizer(tmp_path / "ok", sets)
+    assert rec.classes == CLASSES and rec.K == next(
+        s.spot.K for s in sets if s.spot.type == "micro"
+    )
+    other = {**sets[0].preprocess, "face_size": sets[0].preprocess["face_size"] + 8}
+    bad = save_recognizer(tmp_path / "bad.pt", models, cfg, preprocess=other)
+    with pytest.raises(InputError, match=r"bad.pt was trained on other preprocessing .*face_size"):
+        load_recognizer(bad, sets)
+    with pytest.raises(InputError, match="no recognition model at"):
+        load_recognizer(tmp_path, sets)
+    assert good.is_file()
+
+
+def test_spot_a_folder_of_videos_into_submission_files(fold, mini_frames, cfg, tmp_path):
+    """CAS_data/<subject>/<clip>/: each clip spotted on its own into OUT/<subject>/<clip>/,
+    all of them into OUT/intervals.csv and both submission files; frame numbers the names'."""
+    res, row, configs, models = fold
+    n = len(list_frames(mini_frames))
+    root = tmp_path / "CAS_data"
+    renumbered(mini_frames, root / "s1" / "a", range(1, n + 1))
+    renumbered(mini_frames, root / "s2" / "b", range(101, n + 101))  # the same frames, later
+    recognizer = tmp_path / "recognition"
+    save_recognizer(recognizer / "s9" / "recognizer.pt", models, cfg)
+    out = tmp_path / "out"
+    args = ["--out", str(out), "--device", "cpu", "--recognizer", str(recognizer)]
+    proc = tsmsnet("spot", str(root), *model_args(models), *args)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 videos in" in proc.stderr and "videos: 2/2 (100%)" in proc.stderr
+    tables = {}
+    for vid in ("s1/a", "s2/b"):
+        assert (out / vid / "scores.png").is_file()
+        tables[vid] = [
+            pd.read_csv(out / vid / name, dtype={"video": str})
+            for name in ("intervals.csv", "scores.csv")
+        ]
+    (a, a_scores), (b, b_scores) = tables["s1/a"], tables["s2/b"]
+    assert list(a.columns) == [*COLUMNS, "emotion", "emotion_score"]
+    assert set(a["video"]) <= {"s1/a"} and len(a) > 0
+    assert (a["onset"] >= 1).all() and (a["offset"] <= n).all()
+    micro = a["type"] == "micro"
+    assert set(a.loc[micro, "emotion"]) <= set(CLASSES) and a.loc[~micro, "emotion"].isna().all()
+    # The same frames numbered from 101: the same scores and intervals, 100 frames later.
+    later = {"video": "s2/b", "onset": a["onset"] + 100, "offset": a["offset"] + 100}
+    pd.testing.assert_frame_equal(b, a.assign(**later))
+    pd.testing.assert_frame_equal(
+        b_scores, a_scores.assign(video="s2/b", frame=a_scores["frame"] + 100)
+    )
+    assert set(a_scores["config"]) == set(configs)
+    intervals = pd.read_csv(out / "intervals.csv", dtype={"video": str})
+    pd.testing.assert_frame_equal(intervals, pd.concat([a, b], ignore_index=True))
+    submission = pd.read_csv(out / "submission_spotting.csv", dtype={"vid": str})
+    assert list(submission.columns) == ["vid", "onset", "offset", "type"]
+    want = pd.DataFrame(
+        {
+            "vid": intervals["video"],
+            "onset": intervals["onset"],
+            "offset": intervals["offset"],
+            "type": intervals["type"].map({"micro": "me", "macro": "mae"}),
+        }
+    ).sort_values(["vid", "onset", "offset", "type"], ignore_index=True)
+    pd.testing.assert_frame_equal(submission, want)
+    # STR: the named micro-expressions but those named others, subject and clip apart.
+    str_rows = pd.read_csv(out / "submission_str.csv", dtype={"subject": str, "video": str})
+    assert list(str_rows.columns) == ["subject", "video", "onset", "offset", "emotion"]
+    named = intervals[(intervals["type"] == "micro") & (intervals["emotion"] != "others")]
+    want = pd.DataFrame(
+        {
+            "subject": named["video"].str.split("/").str[0].astype(str),
+            "video": named["video"].str.split("/").str[1].astype(str),
+            "onset": named["onset"],
+            "offset": named["offset"],
+            "emotion": named["emotion"],
+        }
+    ).reset_index(drop=True)
+    pd.testing.assert_frame_equal(str_rows, want)
+
+
+def test_a_bad_video_in_a_folder_stops_the_command_before_any_work(fold, mini_frames, tmp_path):
+    res, row, configs, models = fold
+    n = len(list_frames(mini_frames))
+    root = tmp_path / "CAS_data"
+    renumbered(mini_frames, root / "s1" / "a", range(1, n + 1))
+    renumbered(mini_frames, root / "s2" / "b", [k for k in range(1, n + 2) if k != 10])
+    out = tmp_path / "out"
+    proc = tsmsnet("spot", str(root), *model_args(models), "--out", str(out))
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert f"frames folder {root / 's2' / 'b'}: frame numbers 1..{n + 1} miss 1 (10)" in line
+    assert "--fill-gaps" in line
+    assert not out.exists()  # checked before the first video was preprocessed
 
 
 def test_installed_package_spots_a_frames_folder_without_the_checkout(fold, tmp_path):

@@ -134,8 +134,9 @@ COMMANDS: dict[str, Command] = {
         _evaluate_str_run,
     ),
     "spot": (
-        "spot expressions in a new video or frames folder with trained models; writes "
-        "intervals.csv and scores.png",
+        "spot expressions in a new video, frames folder or folder of them (a test set) with "
+        "trained models, and name the micro-expressions' classes with --recognizer; writes "
+        "intervals.csv, scores.png and the MEGC submission files",
         spot_cli.add_arguments,
         spot_cli.run,
     ),

@@ -85,19 +85,22 @@ def check_config(cfg: dict, schema_path: str | Path) -> None:
         raise ConfigError("; ".join(lines) + f": {_FIX_CONFIG}")
 
 
-def min_frames(cfg: dict) -> dict[str, tuple[int, str]]:
-    """Fewest frames a video needs per feature store: {what: (frames, the config key to lower)}.
+def store_min_frames(Ks: dict[str, int], stride: int) -> dict[str, tuple[int, str]]:
+    """Fewest frames a video needs per feature store: {what: (frames, the config key to lower)}
+    for spotting configs {name: K} and the stage-2 stride.
 
     Stage 1 of config c pairs frame t with t + K (K + 1 frames give one sample); stage 2 pairs
     frames 4j and 4j + 4 (8 frames give one clip).
     """
-    need = {}
-    for name in dataset_configs(cfg):
-        k = spot_config(cfg, name).K
-        need[f"config {name} (K={k})"] = (k + 1, f"configs.{name}.K")
-    stride = int(cfg["preprocess"]["stage2_stride"])
+    need = {f"config {name} (K={k})": (k + 1, f"configs.{name}.K") for name, k in Ks.items()}
     need[f"stage 2 (stage2_stride={stride})"] = (2 * stride, "preprocess.stage2_stride")
     return need
+
+
+def min_frames(cfg: dict) -> dict[str, tuple[int, str]]:
+    """`store_min_frames` of the dataset's spotting configs."""
+    Ks = {name: spot_config(cfg, name).K for name in dataset_configs(cfg)}
+    return store_min_frames(Ks, int(cfg["preprocess"]["stage2_stride"]))
 
 
 def check_lengths(videos: pd.DataFrame, cfg: dict) -> None:
