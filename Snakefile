@@ -24,6 +24,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/upstream.smk"
 include: "workflow/rules/spot.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/str.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -136,6 +136,13 @@ UPSTREAM_MODELS = f"{RESULTS}/upstream_models"
 SPOTTING = f"{RESULTS}/spotting/{{config}}/{{subject}}"
 GENERATED_TRUTH = f"{RESULTS}/generated/{{subject}}.csv"
 EVALUATION = f"{RESULTS}/evaluation"
+# Spot-then-recognise: the ground truth with emotion classes, each fold's recognised intervals
+# (the recognize rule's), the challenge's submission files.
+EMOTIONS = f"{RESULTS}/emotions.csv"
+RECOGNITION = f"{RESULTS}/recognition/{{subject}}.csv"
+SUBMISSION = f"{RESULTS}/submission"
+# Which models spotted and named the STR intervals (a field of str.json).
+STR_MODELS = {"spotting": MODELS_LINE}
 
 
 def _alternation(names):
@@ -313,6 +320,11 @@ def spot_settings(wildcards):
 def method_outputs(wildcards):
     """Every method's predictions files, by method name (METHODS), for the evaluate rule."""
     return {method: fold_outputs(method) for method in METHODS}
+
+
+def recognition_outputs():
+    """One recognition file per fold, in SUBJECTS order."""
+    return [RECOGNITION.format(subject=s) for s in SUBJECTS]
 
 
 def fold_outputs(kind):
