@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.test_plots import html_tables
 from tests.test_str_eval import build_case
 from tsmsnet.errors import InputError
 from tsmsnet.evaluation.strs import StrOptions
@@ -189,7 +190,16 @@ def test_step_writes_the_four_files_and_the_report(tmp_path):
         lines.append,
     )  # fmt: skip
     text = page.read_text()
-    assert "STRS" in text and "0.2222" in text and "predicted surprise" in text
+    shown = dict(html_tables(text))
+    pooled = shown["Pooled over every fold"].iloc[0]
+    assert [int(pooled[k]) for k in ("N", "M", "TP", "FP", "FN", "pairs")] == [5, 4, 3, 2, 1, 2]
+    assert float(pooled["STRS"]) == pytest.approx(metrics["STRS"], abs=5e-5)
+    assert float(pooled["analysis F1"]) == pytest.approx(1 / 3, abs=5e-5)
+    matrix = shown["Confusion of the TP pairs (rows: true class)"].set_index("true")
+    assert matrix.loc["positive", "predicted surprise"] == "1"
+    per_class = shown["Per class (over the TP pairs)"].set_index("class")
+    assert per_class.loc["negative", "F1"] == "1.0000"
+    assert len(shown["Per fold (held-out subject; the pooled scores are not their mean)"]) == 3
     assert "matching one_to_one" in text and "trained here" in text
     image = matplotlib.image.imread(figure)
     assert image.ndim == 3 and image.shape[0] > 100 and image.std() > 0

@@ -210,7 +210,7 @@ def str_tables(
     header = {"dataset": dataset, "models": models or {}, "folds": len(folds)}
     reason = unavailable_reason(truth, dataset)
     if reason is not None:
-        metrics = {**header, "available": False, "reason": reason, "options": options.record()}
+        metrics = {"available": False, "reason": reason, **header, "options": options.record()}
         return StrTables(
             metrics,
             pd.DataFrame(columns=list(PER_VIDEO_COLUMNS)),
@@ -225,7 +225,7 @@ def str_tables(
         predictions_source=sources[1],
     )
     per_video = video_table(result, subject_of)
-    metrics = {**header, "available": True, "videos": len(per_video), **result.metrics}
+    metrics = {"available": True, **header, "videos": len(per_video), **result.metrics}
     return StrTables(
         metrics,
         per_video,
