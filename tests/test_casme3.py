@@ -21,7 +21,7 @@ from tsmsnet.datasets import (
 )
 from tsmsnet.datasets.casme3 import RELEASE_EXPRESSIONS, RELEASE_LABELS, read_casme3
 from tsmsnet.datasets.frames import FrameSource
-from tsmsnet.datasets.table import ANNOTATION_COLUMNS, VIDEO_COLUMNS
+from tsmsnet.datasets.table import EMOTION_TABLE_COLUMNS, VIDEO_COLUMNS
 from tsmsnet.datasets.workbooks import write_casme3_workbooks
 from tsmsnet.errors import AnnotationError, ConfigError, FramesError, InputError
 from tsmsnet.preprocess.landmarks import N_POINTS, Landmarks
@@ -96,7 +96,7 @@ def real_root(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
 def test_real_workbooks_counts(real_root, dcfg):
     root, _ = real_root
     _, annotations, log = read(root, dcfg)
-    assert list(annotations.columns) == ANNOTATION_COLUMNS
+    assert list(annotations.columns) == EMOTION_TABLE_COLUMNS
     assert len(annotations) == 4206
     assert annotations["type"].value_counts().to_dict() == {"macro": 3346, "micro": 860}
     assert annotations["subject"].nunique() == 98

@@ -16,8 +16,8 @@ from tests.test_readers_samm import make_dataset as make_samm
 from tsmsnet.datasets import annotation_files, read_dataset
 from tsmsnet.datasets.samm import read_samm
 from tsmsnet.datasets.table import (
-    ANNOTATION_COLUMNS,
     EMOTION_CLASSES,
+    EMOTION_TABLE_COLUMNS,
     emotion_classes,
     read_annotations,
 )
@@ -128,7 +128,7 @@ def test_casme2_real_column_g_counts(shared_dir, tmp_path, cfg, no_frames):
     real_casme2(shared_dir, tmp_path, cfg)
     messages = []
     _, annotations = read_dataset("casme2", tmp_path, cfg["datasets"]["casme2"], messages.append)
-    assert list(annotations.columns) == ANNOTATION_COLUMNS
+    assert list(annotations.columns) == EMOTION_TABLE_COLUMNS
     assert (annotations["type"].value_counts().to_dict()) == {"macro": 300, "micro": 57}
     assert by_class(annotations, "micro") == CASME2_MICRO
     assert annotations["emotion"].value_counts().to_dict() == CASME2_ALL

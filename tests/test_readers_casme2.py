@@ -11,7 +11,7 @@ import pytest
 
 from tsmsnet.datasets import discover_videos, read_dataset
 from tsmsnet.datasets.casme2 import discover_casme2, read_casme2
-from tsmsnet.datasets.table import ANNOTATION_COLUMNS, VIDEO_COLUMNS
+from tsmsnet.datasets.table import EMOTION_TABLE_COLUMNS, VIDEO_COLUMNS
 from tsmsnet.datasets.workbooks import CASME2_VIDEO_CODES, write_casme2_workbook
 from tsmsnet.errors import AnnotationError, ConfigError, InputError
 
@@ -80,7 +80,7 @@ def test_writer_real_layout(tmp_path):
 def test_reads_ids_frames_and_quirks(tmp_path, dcfg):
     videos, annotations, log = read(make_dataset(tmp_path), dcfg)
     assert list(videos.columns) == VIDEO_COLUMNS
-    assert list(annotations.columns) == ANNOTATION_COLUMNS
+    assert list(annotations.columns) == EMOTION_TABLE_COLUMNS
     assert list(videos["video"]) == ["s15_0101", "s15_0401", "s16_0101", "s16_0502"]
     assert list(videos["subject"]) == ["s15", "s15", "s16", "s16"]
     assert set(videos["fps"]) == {dcfg["fps"]}

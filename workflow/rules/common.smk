@@ -14,10 +14,17 @@ from tsmsnet.config import (
     synthetic_preset,
     training,
 )
-from tsmsnet.datasets import annotation_files, fills_frame_gaps, target_settings
+from tsmsnet.datasets import (
+    annotation_files,
+    fills_frame_gaps,
+    has_emotions,
+    target_settings,
+)
+from tsmsnet.evaluation.strs import StrOptions
 from tsmsnet.model_source import methods, models_line
 from tsmsnet.preprocess.flow import flow_settings, uses_cuda
 from tsmsnet.preprocess.record import preprocess_record
+from tsmsnet.recognition.plan import check_method, micro_config, training_settings
 from tsmsnet.steps.upstream import import_sections
 from tsmsnet.synthetic.plan import subject_folder_pattern
 from tsmsnet.upstream import upstream_config
@@ -113,6 +120,20 @@ METHODS = methods(config)
 REFINE_GRID = {k: v for k, v in config["refine"].items() if k != "enabled"}
 # Environment the training and spotting steps pin before torch starts (config `cpu_kernels`).
 CPU_KERNELS = cpu_kernel_pins(config)
+# The reader's section less its emotion mapping (the annotations rule's params): annotations.csv
+# keeps the raw labels, the emotions rule maps them, so a new mapping reruns only what reads
+# emotions.csv (recognition, STR scores, report). A sheet has no mapping.
+READER_CFG = {k: v for k, v in config["datasets"][READER].items() if k != "emotions"}
+EMOTION_MAP = config["datasets"][READER].get("emotions", {})
+# Recognition (recognize.smk): the micro config whose stage-1 stores it reads and whose
+# intervals (method recognition.method) it names; only where the annotations carry emotions.
+RECOGNITION_CONFIG = micro_config(CONFIGS, SPOT)
+RECOGNISES = RECOGNITION_CONFIG is not None and has_emotions(READER, ANNOTATION_FILES)
+if RECOGNISES:
+    with checks.exit_on_error():
+        RECOGNITION_METHOD = check_method(config["recognition"]["method"], METHODS)
+RECOGNITION_CLASSES = list(StrOptions.from_config(config).scored_classes)
+RECOGNITION_TRAIN = training_settings(config["recognition"])
 # Order among runnable jobs, higher first: the long jobs that gate the most others start
 # first, so the short ones (spotting, plots) fill the cores at the end rather than one
 # training job running alone (docs/benchmarks.md, "Whole default pipeline").
@@ -135,6 +156,9 @@ MODELS = f"{RESULTS}/models/{{config}}/{{subject}}"
 UPSTREAM_MODELS = f"{RESULTS}/upstream_models"
 SPOTTING = f"{RESULTS}/spotting/{{config}}/{{subject}}"
 GENERATED_TRUTH = f"{RESULTS}/generated/{{subject}}.csv"
+EMOTIONS = f"{RESULTS}/emotions.csv"
+RECOGNITION_MODELS = f"{RESULTS}/models/recognition/{{subject}}"
+RECOGNITION = f"{RESULTS}/recognition/{{subject}}.csv"
 EVALUATION = f"{RESULTS}/evaluation"
 # Spot-then-recognise: the ground truth with emotion classes, each fold's recognised intervals
 # (the recognize rule's), the challenge's submission files.
@@ -333,3 +357,25 @@ def fold_outputs(kind):
         f"{SPOTTING.format(config=name, subject=subject)}/{kind}.csv"
         for name, subject in FOLD_LABELS
     ]
+
+
+def recognition_outputs():
+    """Each held-out subject's named micro intervals, where the run recognises (RECOGNISES);
+    none otherwise."""
+    return [RECOGNITION.format(subject=s) for s in SUBJECTS] if RECOGNISES else []
+
+
+def recognition_training_stores(wildcards):
+    """The fold's training videos' stage-1 stores of the micro config (the held-out subject's
+    never)."""
+    return [stage1_store(v, RECOGNITION_CONFIG) for v in training_videos(wildcards)]
+
+
+def recognition_test_stores(wildcards):
+    return [stage1_store(v, RECOGNITION_CONFIG) for v in test_videos(wildcards)]
+
+
+def recognition_predictions(wildcards):
+    """The micro config's predictions of the held-out subject by recognition.method."""
+    folder = SPOTTING.format(config=RECOGNITION_CONFIG, subject=wildcards.subject)
+    return f"{folder}/{RECOGNITION_METHOD}.csv"

@@ -25,7 +25,12 @@ if SYNTHETIC:
                 for k, v in PRESET.items()
                 if k not in ("subjects", "train", "stage1_input")
             },
-            synthetic={k: v for k, v in config["synthetic"].items() if k != "presets"},
+            # Nor the emotion labels (synthetic_workbook's): no frame depends on them.
+            synthetic={
+                k: v
+                for k, v in config["synthetic"].items()
+                if k not in ("presets", "emotions")
+            },
             fps=config["datasets"][LAYOUT]["fps"],
             face_size=config["preprocess"]["face_size"],
             seed=config["seed"],
@@ -47,6 +52,11 @@ if SYNTHETIC:
         threads: 1
         params:
             layout=LAYOUT,
+            # The layout's labels only: another layout's table changes nothing here.
+            emotions={
+                "decides": config["synthetic"]["emotions"]["decides"],
+                "labels": {LAYOUT: config["synthetic"]["emotions"]["labels"][LAYOUT]},
+            },
         script:
             "../scripts/synthetic_workbook.py"
 
@@ -67,6 +77,26 @@ rule annotations:
     params:
         reader=READER,
         data_root=readers_root,
-        reader_cfg=config["datasets"][READER],
+        # Without the emotion mapping: the emotions rule applies it.
+        reader_cfg=READER_CFG,
     script:
         "../scripts/annotations.py"
+
+
+rule emotions:
+    input:
+        annotations=ANNOTATIONS,
+    output:
+        EMOTIONS,
+    log:
+        f"{RESULTS}/logs/emotions.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/emotions.tsv"
+    conda:
+        "../../envs/preprocess.yaml"
+    threads: 1
+    params:
+        dataset=READER,
+        mapping=EMOTION_MAP,
+    script:
+        "../scripts/emotions.py"

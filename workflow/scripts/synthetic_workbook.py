@@ -14,6 +14,7 @@ run_step(
     synthetic_workbook,
     truth_csvs=list(smk.input.truth),
     layout=smk.params.layout,
+    emotions=dict(smk.params.emotions),
     workbook_outs=list(smk.output.workbooks),
     csv_out=smk.output.csv,
 )

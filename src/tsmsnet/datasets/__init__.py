@@ -48,6 +48,7 @@ __all__ = [
     "annotation_files",
     "discover_videos",
     "fills_frame_gaps",
+    "has_emotions",
     "read_dataset",
     "target_settings",
 ]
@@ -95,3 +96,15 @@ def fills_frame_gaps(dataset: str, dataset_cfg: dict) -> bool:
     SAMM-LV, sheet) never fill: a gap there stays an error."""
     _pick(READERS, dataset)
     return dataset_cfg.get("frame_gaps") == "fill"
+
+
+# How many annotation files carry emotion labels, per dataset: CAS(ME)^2's one workbook (column
+# G); CAS(ME)^3 and SAMM-LV only with their second one (the label or short-clip workbook).
+EMOTION_FILES = {"casme2": 1, "casme3": 2, "samm_lv": 2}
+
+
+def has_emotions(dataset: str, files: list) -> bool:
+    """Whether the annotations read from `files` (annotation_files' list) carry emotion labels,
+    so that recognition can train: a sheet never does."""
+    _pick(READERS, dataset)
+    return dataset in EMOTION_FILES and len(files) >= EMOTION_FILES[dataset]

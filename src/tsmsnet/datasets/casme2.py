@@ -248,4 +248,4 @@ def read_casme2(data_root, cfg: dict, log=print) -> tuple[pd.DataFrame, pd.DataF
     codes = _video_codes(find_sheet(wb, CASME2_SHEETS["rule2"], path), path)
     raw = _code_rows(find_sheet(wb, CASME2_SHEETS["code"], path), path, subjects, codes, cfg, log)
     videos = build_videos(discovered, cfg["fps"])
-    return build_tables(videos, raw, log, NAME, cfg["emotions"])
+    return build_tables(videos, raw, log, NAME, cfg.get("emotions"))

@@ -389,6 +389,6 @@ def read_casme3(data_root, cfg: dict, log=print) -> tuple[pd.DataFrame, pd.DataF
     missing: dict[str, list[int]] = {}
     fill = cfg["frame_gaps"] == "fill"
     videos = build_videos(discovered, cfg["fps"], fill_gaps=fill, missing=missing)
-    videos, annotations = build_tables(videos, raw, log, NAME, cfg["emotions"])
+    videos, annotations = build_tables(videos, raw, log, NAME, cfg.get("emotions"))
     _log_frames(annotations, videos, missing, log)
     return videos, annotations

@@ -313,4 +313,4 @@ def read_samm(data_root, cfg: dict, log=print) -> tuple[pd.DataFrame, pd.DataFra
     raw = _rows(open_workbook(path), path, cfg, log)
     raw = join_emotions(raw, find_clip_workbook(root, cfg), cfg, root, log)
     videos = build_videos(discovered, cfg["fps"])
-    return build_tables(videos, raw, log, NAME, cfg["emotions"])
+    return build_tables(videos, raw, log, NAME, cfg.get("emotions"))

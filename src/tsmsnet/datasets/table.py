@@ -6,9 +6,10 @@ same columns and the same guarantees (unique ids, intervals inside the frames).
 Each annotation row carries two intervals: onset..offset as the protocol scores it, and
 train_onset..train_offset, what training targets use. They differ only where a reader
 substitutes for training (SAMM-LV's unknown onset 0 trains as the apex, as upstream did).
-Each row also carries its emotion label as the file writes it (emotion_raw) and its class
-(emotion) through the dataset's mapping in config (datasets.<name>.emotions), "" where the
-dataset gives none: spot-then-recognise (STR) names classes, spotting ignores them.
+Each row also carries its emotion label as the file writes it (emotion_raw), "" where the
+dataset gives none, and, where a mapping is given (datasets.<name>.emotions), its class
+(emotion): spot-then-recognise (STR) names classes, spotting ignores them. The workflow's
+annotations.csv keeps the raw label only (mapping-independent); emotions.csv adds the class.
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ ANNOTATION_COLUMNS = [
     "first_frame",
     "n_frames",
     "emotion_raw",
-    "emotion",
 ]
 EMOTION_COLUMNS = ["emotion_raw", "emotion"]
+# emotions.csv (rule emotions): the annotation rows and their class.
+EMOTION_TABLE_COLUMNS = [*ANNOTATION_COLUMNS, "emotion"]
 DISCOVER_COLUMNS = ["subject", "video", "source"]
 # Parsed annotation rows as readers produce them; `origin` says where a row came from
 # ("file, sheet, row 7") so that errors can point the user at it. A reader may add
@@ -143,15 +145,20 @@ def build_tables(
     """Join parsed rows to their videos, check them, and return the two contract tables.
 
     Training intervals the reader did not set are the scored ones (onset, offset). `emotions`
-    is datasets.<dataset>.emotions (raw label -> class), needed when `raw` has EMOTION_RAW.
+    is datasets.<dataset>.emotions (raw label -> class): given, the annotations gain EMOTION
+    (EMOTION_TABLE_COLUMNS); None keeps the raw labels only (ANNOTATION_COLUMNS), as the
+    annotations rule writes them.
     """
     raw = with_training_intervals(raw)
-    raw = with_emotions(raw, emotions, dataset)
+    if emotions is None:
+        raw = raw.assign(**{EMOTION_RAW: _raw_labels(raw)})
+    else:
+        raw = with_emotions(raw, emotions, dataset)
     unannotated = check_annotations(videos, raw)
     annotations = raw.drop(columns=["origin", EMOTION_ORIGIN], errors="ignore").merge(
         videos, on="video", how="left", validate="many_to_one"
     )
-    annotations = annotations[ANNOTATION_COLUMNS]
+    annotations = annotations[ANNOTATION_COLUMNS if emotions is None else EMOTION_TABLE_COLUMNS]
     for col in FRAME_COLUMNS:
         annotations[col] = annotations[col].astype("int64")
     annotations = annotations.sort_values(["video", "onset"], kind="stable").reset_index(drop=True)
@@ -216,11 +223,16 @@ def emotion_table(mapping: dict, dataset: str) -> dict[str, str]:
     return table
 
 
+def _raw_labels(raw: pd.DataFrame) -> pd.Series:
+    """EMOTION_RAW as stripped text, "" where absent."""
+    labels = raw[EMOTION_RAW] if EMOTION_RAW in raw else pd.Series("", index=raw.index)
+    return labels.fillna("").astype(str).str.strip()
+
+
 def with_emotions(raw: pd.DataFrame, mapping: dict | None, dataset: str) -> pd.DataFrame:
     """`raw` with EMOTION_RAW (stripped text, "" where absent) and its class EMOTION."""
     raw = raw.copy()
-    labels = raw[EMOTION_RAW] if EMOTION_RAW in raw else pd.Series("", index=raw.index)
-    raw[EMOTION_RAW] = labels.fillna("").astype(str).str.strip()
+    raw[EMOTION_RAW] = _raw_labels(raw)
     origins = raw["origin"] if "origin" in raw else pd.Series(raw.index, index=raw.index)
     if EMOTION_ORIGIN in raw:
         origins = raw[EMOTION_ORIGIN].where(raw[EMOTION_ORIGIN].fillna("").ne(""), origins)
@@ -229,7 +241,10 @@ def with_emotions(raw: pd.DataFrame, mapping: dict | None, dataset: str) -> pd.D
 
 
 def log_emotions(annotations: pd.DataFrame, log: Log, dataset: str) -> None:
-    """Per type, how many expressions fall in each class (and how many have none)."""
+    """Per type, how many expressions fall in each class (and how many have none); nothing
+    where the table has raw labels only."""
+    if EMOTION not in annotations:
+        return
     if not annotations[EMOTION].ne("").any():
         log(f"{dataset}: no emotion labels")
         return

@@ -40,16 +40,21 @@ def synthetic_subject(
 
 
 def synthetic_workbook(
-    truth_csvs: list[str], layout: str, workbook_outs: list[str], csv_out: str, log: Log
+    truth_csvs: list[str],
+    layout: str,
+    emotions: dict,
+    workbook_outs: list[str],
+    csv_out: str,
+    log: Log,
 ) -> list[Path]:
     """All subjects' rows in the real layout's workbook(s), so the real reader runs end to
-    end."""
+    end; each labelled from its kinds through `emotions` (config synthetic.emotions)."""
     from tsmsnet.synthetic.generate import write_ground_truth
 
     rows = pd.concat(
         [pd.read_csv(p, dtype={"subject": str, "video_name": str}) for p in truth_csvs]
     )
-    paths = write_ground_truth(rows, layout, workbook_outs, csv_out)
+    paths = write_ground_truth(rows, layout, workbook_outs, csv_out, emotions)
     log(f"{len(rows)} expressions of {rows['subject'].nunique()} subjects -> {paths}")
     return paths
 
@@ -82,3 +87,32 @@ def annotation_tables(
     atomic_csv(videos, videos_out)
     atomic_csv(annotations, annotations_out)
     return videos, annotations
+
+
+def emotion_table(
+    annotations_csv: str, dataset: str, mapping: dict, out: str, log: Log
+) -> pd.DataFrame:
+    """emotions.csv: the annotation rows (raw labels, as annotations.csv) plus each one's
+    class through `mapping` (datasets.<dataset>.emotions); a label the mapping lacks is an
+    error naming its row of annotations.csv. Only recognition, STR scoring and the report read
+    it, so a new mapping reruns only those."""
+    from tsmsnet.datasets.table import (
+        EMOTION_RAW,
+        EMOTION_TABLE_COLUMNS,
+        log_emotions,
+        read_annotations,
+        with_emotions,
+    )
+    from tsmsnet.errors import InputError
+
+    rows = read_annotations(annotations_csv)
+    if EMOTION_RAW not in rows:
+        raise InputError(
+            f"{annotations_csv} has no {EMOTION_RAW} column (written by an older tsmsnet): rerun "
+            "the annotations rule (snakemake --forcerun annotations)"
+        )
+    rows["origin"] = [f"{annotations_csv}, row {i + 2}" for i in range(len(rows))]
+    table = with_emotions(rows, mapping or None, dataset)[EMOTION_TABLE_COLUMNS]
+    log_emotions(table, log, dataset)
+    atomic_csv(table, out)
+    return table

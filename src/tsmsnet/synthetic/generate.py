@@ -51,6 +51,7 @@ ROW_COLUMNS = [
     "onset",
     "apex",
     "offset",
+    "kinds",
 ]
 LOG_EVERY_FRAMES = 1000
 
@@ -356,24 +357,43 @@ def write_video(script: VideoScript, face: Face, data_root: Path, log: Log) -> P
     return final
 
 
-def _rows(script: VideoScript) -> list[dict]:
+def _rows(plan: VideoPlan, expressions: list[Expression]) -> list[dict]:
     """Ground-truth rows in the layout's frame numbers (the trailing integer of the file
-    names: first_frame + the 0-based index)."""
-    first = script.plan.first_frame
-    ordered = sorted(script.expressions, key=lambda e: e.onset)
+    names: first_frame + the 0-based index), with the kinds each expression moves (its
+    emotion label derives from them: synthetic.emotions)."""
+    from tsmsnet.synthetic.emotions import KIND_SEPARATOR
+
+    first = plan.first_frame
+    ordered = sorted(expressions, key=lambda e: e.onset)
     return [
         {
-            "subject": script.plan.subject,
-            "video": script.plan.video,
-            "video_name": script.plan.video_name,
+            "subject": plan.subject,
+            "video": plan.video,
+            "video_name": plan.video_name,
             "expression_number": k,
             "type": e.type,
             "onset": e.onset + first,
             "apex": e.apex + first,
             "offset": e.offset + first,
+            "kinds": KIND_SEPARATOR.join(e.kinds),
         }
         for k, e in enumerate(ordered, start=1)
     ]
+
+
+def planned_rows(synthetic_cfg: dict, preset: dict, seed: int, fps: float) -> pd.DataFrame:
+    """Every video's ground-truth rows (kinds included) as generation will write them, from the
+    expressions' stream only (no pixels)."""
+    rows = []
+    for i in range(int(preset["subjects"])):
+        for j in range(int(preset["videos_per_subject"])):
+            vplan = video_plan(i, j, preset["layout"])
+            rng = np.random.default_rng(_video_seeds(seed, i, j)[0])
+            placed = place_expressions(
+                rng, int(preset["frames"]), fps, synthetic_cfg["expressions"], quiet, vplan.video
+            )
+            rows += _rows(vplan, placed)
+    return pd.DataFrame(rows, columns=ROW_COLUMNS)
 
 
 def generate_subject(
@@ -402,17 +422,24 @@ def generate_subject(
             face, subject_index, j, synthetic_cfg, preset, seed, fps, face_size, log
         )
         write_video(script, face, root, log)
-        rows += _rows(script)
+        rows += _rows(script.plan, script.expressions)
     return pd.DataFrame(rows, columns=ROW_COLUMNS)
 
 
 def write_ground_truth(
-    rows_df: pd.DataFrame, layout: str, workbook_outs: list, csv_out: str | Path
+    rows_df: pd.DataFrame,
+    layout: str,
+    workbook_outs: list,
+    csv_out: str | Path,
+    emotions_cfg: dict | None = None,
 ) -> list[Path]:
     """The annotation workbook(s) in the real layout, plus a plain ground-truth CSV.
 
     `workbook_outs` are where the layout's reader looks (tsmsnet.datasets.annotation_files):
-    one workbook, or for CAS(ME)^3 the expressions and the label workbook.
+    one workbook, or for CAS(ME)^3 the expressions and the label workbook. `emotions_cfg`
+    (config synthetic.emotions) labels each row from its kinds, written where the real dataset
+    has its label: CAS(ME)^2 column G, the CAS(ME)^3 label workbook. The SAMM-LV layout writes
+    no short-clip workbook, so its rows stay unlabelled.
     """
     from tsmsnet.datasets.workbooks import (
         write_casme2_workbook,
@@ -420,10 +447,14 @@ def write_ground_truth(
         write_casme3_labels,
         write_samm_workbook,
     )
+    from tsmsnet.synthetic.emotions import with_labels
 
     rows = rows_df.sort_values(["video", "onset"], kind="stable").reset_index(drop=True)
     name = layout_name(layout)
+    if emotions_cfg is not None:
+        rows = with_labels(rows, emotions_cfg, name)
     if name == CASME2:
+        rows = rows.rename(columns={"emotion": "emotion_class"})
         last = max((int(s[1:]) - CASME2_FIRST_SUBJECT for s in rows["subject"]), default=-1)
         folders = [subject_plan(i, CASME2).subject for i in range(last + 1)]
         (out,) = workbook_outs

@@ -21,6 +21,7 @@ from tsmsnet.atomic import atomic_write
 from tsmsnet.errors import ConfigError, InputError
 from tsmsnet.models.apex import ApexNet, ApexNetConfig
 from tsmsnet.models.interval import IntervalNet, IntervalNetConfig
+from tsmsnet.recognition.model import RecognitionNet, RecognitionNetConfig
 from tsmsnet.runlog import Log
 from tsmsnet.training.data import (
     ApexSamples,
@@ -41,12 +42,17 @@ from tsmsnet.training.seeding import seed_everything
 TrainItem = tuple[object, Sequence[tuple[int, int]]]
 Progress = Callable[[int, int], None]
 
-MODELS = {"ApexNet": (ApexNet, ApexNetConfig), "IntervalNet": (IntervalNet, IntervalNetConfig)}
+MODELS = {
+    "ApexNet": (ApexNet, ApexNetConfig),
+    "IntervalNet": (IntervalNet, IntervalNetConfig),
+    "RecognitionNet": (RecognitionNet, RecognitionNetConfig),
+}
 # net_cfg fields that checkpoints written before they existed lack: what those models were
 # built and trained with (raw stage-1 inputs, the Xavier init).
 LEGACY_NET_CFG = {
     "ApexNet": {"input_scaling": "raw", "init": "xavier"},
     "IntervalNet": {"init": "xavier"},
+    "RecognitionNet": {},
 }
 
 
