@@ -21,9 +21,10 @@ from tsmsnet.steps.str_outputs import (
     PER_VIDEO_COLUMNS,
     evaluate_str_outputs,
     read_recognition,
+    spotting_submission_file,
     str_report,
+    str_submission_file,
     str_tables,
-    write_submissions,
 )
 
 TRUTH_COLUMNS = ["subject", "video", "type", "onset", "apex", "offset", "emotion"]
@@ -261,10 +262,7 @@ def test_submissions_from_the_folds_files(tmp_path):
         )
         spotted.append(str(path))
     spot_out, str_out = tmp_path / "sub" / "spotting.csv", tmp_path / "sub" / "str.csv"
-    write_submissions(
-        spotted, paths, FOLDS, str(videos), ["negative", "positive", "surprise"], "others",
-        str(spot_out), str(str_out), lambda _: None,
-    )  # fmt: skip
+    spotting_submission_file(spotted, str(spot_out), lambda _: None)
     assert spot_out.read_text().splitlines() == [
         "vid,onset,offset,type",
         "s1_a,10,30,mae",
@@ -272,7 +270,19 @@ def test_submissions_from_the_folds_files(tmp_path):
         "s3_a,12,32,mae",
         "s3_b,12,32,mae",
     ]
+    classes = ["negative", "positive", "surprise"]
+    str_submission_file(paths, FOLDS, str(videos), classes, "others", str(str_out), print)
     named = pd.read_csv(str_out, dtype=str)
     assert list(named.columns) == ["subject", "video", "onset", "offset", "emotion"]
     assert len(named) == len(pred) - 1 and "others" not in set(named["emotion"])
     assert named[named["video"] == "s3_a"]["subject"].tolist() == ["s3"]
+    with pytest.raises(InputError, match="no recognition files"):
+        str_submission_file([], FOLDS, str(videos), classes, "others", str(str_out), print)
+
+
+def test_a_run_that_names_no_classes_says_so():
+    """Labels but no recognition files (no micro spotting config): no numbers either."""
+    truth, _ = small_case()
+    out = tables(truth, None)
+    assert out.metrics["available"] is False and out.per_fold.empty
+    assert "spots micro-expressions" in out.metrics["reason"]

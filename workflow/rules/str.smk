@@ -1,15 +1,17 @@
 # Spot-then-recognise (STR, MEGC 2024-2025; ../shared/design/str.md) outputs: str.json with its
 # per-video, per-fold and confusion tables, the challenge's submission files, and the report's
 # STR page and confusion figure. Config `str` is a param of evaluate_str only (its class list
-# and others label also of submissions): changing it reruns these jobs and nothing upstream.
-# A dataset without emotion labels still runs them: str.json then says STR is not available.
+# and others label also of str_submission): changing it reruns these jobs and nothing upstream.
+# A run that names no classes (no emotion labels: RECOGNISES in common.smk) still scores:
+# str.json then says STR is not available and why; it writes no STR submission file.
 
 
 rule evaluate_str:
     input:
         emotions=EMOTIONS,
         videos=VIDEO_TABLE,
-        # One file per fold, in SUBJECTS order (the params' folds).
+        # One file per fold, in SUBJECTS order (the params' folds); none where the run
+        # recognises nothing.
         recognition=recognition_outputs(),
     output:
         str_json=f"{EVALUATION}/str.json",
@@ -33,20 +35,36 @@ rule evaluate_str:
         "../scripts/evaluate_str.py"
 
 
-rule submissions:
-    # The challenge's files (the organisers publish no file names): spotting from the final
-    # method (step 2) of every config, STR from every fold's recognition file.
+rule spotting_submission:
+    # The challenge's spotting file (the organisers publish no file name): the final method
+    # (step 2) of every config.
     input:
-        spotting=fold_outputs("step2"),
+        fold_outputs("step2"),
+    output:
+        f"{SUBMISSION}/spotting.csv",
+    log:
+        f"{RESULTS}/logs/spotting_submission.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/spotting_submission.tsv"
+    conda:
+        "../../envs/model.yaml"
+    threads: 1
+    script:
+        "../scripts/spotting_submission.py"
+
+
+rule str_submission:
+    # The challenge's STR file from every fold's recognition file (only where the run
+    # recognises: final_outputs asks for it then).
+    input:
         recognition=recognition_outputs(),
         videos=VIDEO_TABLE,
     output:
-        spotting=f"{SUBMISSION}/spotting.csv",
-        str=f"{SUBMISSION}/str.csv",
+        f"{SUBMISSION}/str.csv",
     log:
-        f"{RESULTS}/logs/submissions.log",
+        f"{RESULTS}/logs/str_submission.log",
     benchmark:
-        f"{RESULTS}/benchmarks/submissions.tsv"
+        f"{RESULTS}/benchmarks/str_submission.tsv"
     conda:
         "../../envs/model.yaml"
     threads: 1
@@ -55,7 +73,7 @@ rule submissions:
         classes=config["str"]["classes"],
         others=config["str"]["others"],
     script:
-        "../scripts/submissions.py"
+        "../scripts/str_submission.py"
 
 
 rule str_report:

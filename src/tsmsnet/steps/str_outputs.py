@@ -1,6 +1,7 @@
 """Spot-then-recognise (STR) outputs of a run (../shared/design/str.md): str.json with its
 per-video, per-fold and confusion tables (rule evaluate_str), the challenge's submission
-files (rule submissions) and the report's STR page and confusion figure (rule str_report).
+files (rules spotting_submission, str_submission) and the report's STR page and confusion
+figure (rule str_report).
 
 Each fold's recognition file holds the micro-expressions spotted on its held-out subject's
 videos with their predicted class. They are pooled before any metric
@@ -37,6 +38,10 @@ from tsmsnet.runlog import Log
 # A fold's recognition file (the recognize rule's output): the spotted micro intervals of the
 # held-out subject's videos, each with its predicted class.
 RECOGNITION_COLUMNS = ("subject", "video", "onset", "offset", "type", "emotion")
+# Why a run with emotion labels has no recognition files (common.smk: RECOGNISES).
+NOT_RECOGNISED = (
+    "the run names no classes: none of the dataset's spotting configs spots micro-expressions"
+)
 COUNT_COLUMNS = ("N", "M", "TP", "FP", "FN", "precision", "recall", "F1")
 # pairs: TP pairs scored for recognition (others left out by default); correct: those named right.
 PER_VIDEO_COLUMNS = ("fold", "video", *COUNT_COLUMNS, "pairs", "correct")
@@ -194,7 +199,7 @@ def _empty_confusion(options: StrOptions) -> pd.DataFrame:
 
 def str_tables(
     truth: pd.DataFrame,
-    predictions: pd.DataFrame,
+    predictions: pd.DataFrame | None,
     subject_of: dict[str, str],
     folds: Sequence[str],
     options: StrOptions,
@@ -206,9 +211,12 @@ def str_tables(
     `emotion`) and the pooled predictions (video, onset, offset, emotion; type optional).
 
     `models` says which models spotted and named the intervals (a field of str.json).
+    predictions None: the run named no classes (NOT_RECOGNISED, unless the truth says why).
     """
     header = {"dataset": dataset, "models": models or {}, "folds": len(folds)}
     reason = unavailable_reason(truth, dataset)
+    if reason is None and predictions is None:
+        reason = f"dataset {dataset}: {NOT_RECOGNISED}"
     if reason is not None:
         metrics = {"available": False, "reason": reason, **header, "options": options.record()}
         return StrTables(
@@ -259,12 +267,15 @@ def evaluate_str_outputs(
 
     str_config: config.yaml `str` (the class list and MEAN's variants); outputs: the paths of
     StrPaths by field name; folds: the held-out subject of each recognition file, in order.
+    No recognition files: the run names no classes (no emotion labels, or no micro config).
     """
     options = StrOptions.from_config({"str": str_config})
     truth = read_annotations(emotions_csv)
     videos = read_videos(videos_csv)
     subject_of = dict(zip(videos["video"], videos["subject"], strict=True))
-    predictions = read_recognition(recognition_csvs, folds, subject_of)
+    predictions = (
+        read_recognition(recognition_csvs, folds, subject_of) if recognition_csvs else None
+    )
     tables = str_tables(
         truth,
         predictions,
@@ -292,40 +303,44 @@ def evaluate_str_outputs(
     return metrics
 
 
-def write_submissions(
-    spotting_csvs: Sequence[str],
+def spotting_submission_file(spotting_csvs: Sequence[str], out: str, log: Log) -> pd.DataFrame:
+    """Rule spotting_submission: `vid,onset,offset,type` (me/mae) of every config's final
+    predictions (one file per fold and config)."""
+    from tsmsnet.evaluation.submission import spotting_submission, write_submission
+
+    spotted = pd.concat([_read_csv(p, "predictions") for p in spotting_csvs], ignore_index=True)
+    table = spotting_submission(spotted, "final predictions")
+    write_submission(table, out)
+    log(f"spotting submission: {len(table)} interval(s) from {len(spotting_csvs)} file(s) -> {out}")
+    return table
+
+
+def str_submission_file(
     recognition_csvs: Sequence[str],
     folds: Sequence[str],
     videos_csv: str,
     classes: Sequence[str],
     others: str,
-    spotting_out: str,
-    str_out: str,
+    out: str,
     log: Log,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rule submissions: the spotting file (`vid,onset,offset,type`, every config's final
-    predictions) and the STR file (`subject,video,onset,offset,emotion`, others left out)."""
-    from tsmsnet.evaluation.submission import (
-        spotting_submission,
-        str_submission,
-        write_submission,
-    )
+) -> pd.DataFrame:
+    """Rule str_submission: `subject,video,onset,offset,emotion` of every fold's recognised
+    intervals, those named `others` left out."""
+    from tsmsnet.evaluation.submission import str_submission, write_submission
 
+    if not recognition_csvs:
+        raise InputError(f"no recognition files to write {out} from: {NOT_RECOGNISED}")
     options = StrOptions(classes=tuple(classes), others=others)
     videos = read_videos(videos_csv)
     subject_of = dict(zip(videos["video"], videos["subject"], strict=True))
-    spotted = pd.concat([_read_csv(p, "predictions") for p in spotting_csvs], ignore_index=True)
-    spotting = spotting_submission(spotted, "final predictions")
     recognised = read_recognition(recognition_csvs, folds, subject_of)
-    named = str_submission(recognised, options, subject_of, "recognition files")
-    write_submission(spotting, spotting_out)
-    write_submission(named, str_out)
-    log(f"spotting submission: {len(spotting)} interval(s) -> {spotting_out}")
+    table = str_submission(recognised, options, subject_of, "recognition files")
+    write_submission(table, out)
     log(
-        f"STR submission: {len(named)} of {len(recognised)} recognised interval(s) "
-        f"(those named {options.others} left out) -> {str_out}"
+        f"STR submission: {len(table)} of {len(recognised)} recognised interval(s) "
+        f"(those named {options.others} left out) -> {out}"
     )
-    return spotting, named
+    return table
 
 
 def str_report(

@@ -1,4 +1,4 @@
-"""Adapter: rule submissions -> tsmsnet.steps.str_outputs.write_submissions."""
+"""Adapter: rule str_submission -> tsmsnet.steps.str_outputs.str_submission_file."""
 
 import sys
 from pathlib import Path
@@ -6,18 +6,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))  # noqa: F821 (this checkout)
 
 from tsmsnet.steps.runner import run_step
-from tsmsnet.steps.str_outputs import write_submissions
+from tsmsnet.steps.str_outputs import str_submission_file
 
 smk = snakemake  # noqa: F821 (injected by Snakemake)
 run_step(
     smk,
-    write_submissions,
-    spotting_csvs=list(smk.input.spotting),
+    str_submission_file,
     recognition_csvs=list(smk.input.recognition),
     folds=list(smk.params.folds),
     videos_csv=smk.input.videos,
     classes=list(smk.params.classes),
     others=smk.params.others,
-    spotting_out=smk.output.spotting,
-    str_out=smk.output.str,
+    out=smk.output[0],
 )
