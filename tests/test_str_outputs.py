@@ -286,3 +286,13 @@ def test_a_run_that_names_no_classes_says_so():
     out = tables(truth, None)
     assert out.metrics["available"] is False and out.per_fold.empty
     assert "spots micro-expressions" in out.metrics["reason"]
+
+
+def test_nothing_spotted_scores_zero_in_every_fold(tmp_path):
+    """Empty recognition files (header only) are real results: every ground truth an FN."""
+    truth, pred = small_case()
+    _, _, paths = write_inputs(tmp_path, truth, pred.iloc[:0])
+    out = tables(truth, read_recognition(paths, FOLDS, VIDEOS))
+    assert out.metrics["available"] is True and out.metrics["STRS"] == 0.0
+    assert (out.metrics["spotting"]["N"], out.metrics["spotting"]["FN"]) == (0, 4)
+    assert out.per_fold["M"].tolist() == [2, 2, 0] and out.per_fold["TP"].sum() == 0

@@ -1,5 +1,6 @@
-"""The STR outputs of the tiny run (rules evaluate_str, submissions, str_report) and what a
-change of config `str` reruns (dry runs on a copy of the finished run; no new pipeline run)."""
+"""The STR outputs of the tiny run (rules evaluate_str, spotting_submission, str_submission,
+str_report) and what a change of config `str` reruns (dry runs on a copy of the finished run;
+no new pipeline run)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def test_tiny_run_writes_str_json_tables_and_submissions(tiny_run, cfg):
         assert (res / "report" / name).stat().st_size > 0
 
 
-STR_RULES = ("evaluate_str", "submissions", "str_report")
+STR_RULES = ("evaluate_str", "str_submission", "str_report")
 
 
 @pytest.mark.parametrize(
