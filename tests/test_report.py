@@ -33,7 +33,7 @@ def test_report_holds_every_figure_and_table(report):
     project, files = report
     res = project / "results" / "synthetic"
     videos = pd.read_csv(res / "videos.csv", dtype=str)
-    configs = sorted(p.name for p in (res / "models").iterdir())
+    configs = sorted(p.name for p in (res / "spotting").iterdir())  # models/ also: recognition
     html = files["report/report.html"].decode()
     names = ("f1_pooled.html", "f1_per_config.html", "f1_per_fold.html", "f1.png", "str.html")
     for name in (*names, "str_confusion.png"):
