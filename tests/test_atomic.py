@@ -76,6 +76,7 @@ def landmarks_json(root: Path) -> list[Path]:
 
 def synthetic_workbook(root: Path) -> list[Path]:
     """The synthetic_workbook rule's step: the CAS(ME)^2 workbook and the plain CSV."""
+    from tsmsnet.config import load_config
     from tsmsnet.steps.data import synthetic_workbook as step
 
     rows = pd.DataFrame(
@@ -88,11 +89,13 @@ def synthetic_workbook(root: Path) -> list[Path]:
             "onset": [10],
             "apex": [20],
             "offset": [40],
+            "kinds": ["smile"],
         }
     )
     rows.to_csv(root / "s15.csv", index=False)
     book, csv = root / "data" / "book.xlsx", root / "data" / "ground_truth.csv"
-    step([str(root / "s15.csv")], "casme2", [str(book)], str(csv), log=quiet)
+    emotions = load_config()["synthetic"]["emotions"]
+    step([str(root / "s15.csv")], "casme2", emotions, [str(book)], str(csv), log=quiet)
     return [book, csv]
 
 

@@ -270,3 +270,29 @@ def test_empty_emotions_survive_the_csv(tmp_path, cfg):
     back = read_annotations(tmp_path / "annotations.csv")
     assert back["emotion"].tolist() == ["", "negative", "", "others"]
     assert back["emotion_raw"].tolist() == ["", "ANGER", "", "Other"]
+
+
+def test_emotion_table_maps_the_raw_labels_of_annotations_csv(tmp_path, cfg):
+    """annotations.csv keeps the raw labels; the emotions step adds the classes, and an
+    unmapped label names its row of annotations.csv."""
+    from tsmsnet.steps.data import emotion_table
+
+    root = make_samm(tmp_path / "data")
+    write_clip_workbook(root / CLIP, CLIP_ROWS)
+    raw_cfg = {k: v for k, v in cfg["datasets"]["samm_lv"].items() if k != "emotions"}
+    _, annotations = read_samm(root, raw_cfg, print)
+    assert "emotion" not in annotations  # the annotations rule's table: raw labels only
+    annotations.to_csv(tmp_path / "annotations.csv", index=False)
+    mapping = cfg["datasets"]["samm_lv"]["emotions"]
+    table = emotion_table(
+        str(tmp_path / "annotations.csv"), "samm_lv", mapping, str(tmp_path / "emotions.csv"), print
+    )
+    back = read_annotations(tmp_path / "emotions.csv")
+    assert list(back.columns) == EMOTION_TABLE_COLUMNS
+    assert back["emotion"].tolist() == table["emotion"].tolist()
+    assert back["emotion"].tolist() == ["", "negative", "", "others"]
+    del mapping["anger"]
+    with pytest.raises(AnnotationError, match=r"'ANGER' at .*annotations.csv, row 3"):
+        emotion_table(
+            str(tmp_path / "annotations.csv"), "samm_lv", mapping, str(tmp_path / "x.csv"), print
+        )

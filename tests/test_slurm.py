@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slurm
 
 CI_SLURM = REPO_ROOT / ".ci" / "slurm"
 PROFILE = yaml.safe_load((REPO_ROOT / "profiles" / "slurm" / "config.yaml").read_text())
-GPU_RULES = {"train_apex", "train_interval", "spot"}
+GPU_RULES = {"train_apex", "train_interval", "spot", "train_recognizer", "recognize"}
 # SLURM only books memory here (no cgroups, no accounting), it does not enforce it: every job
 # asks for little so that the profile's full-data sizes fit any CI machine's one node.
 CI_MEM_MB = 500
