@@ -25,6 +25,7 @@ include: "workflow/rules/upstream.smk"
 include: "workflow/rules/spot.smk"
 include: "workflow/rules/recognize.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/str.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -33,16 +33,17 @@ def test_report_holds_every_figure_and_table(report):
     project, files = report
     res = project / "results" / "synthetic"
     videos = pd.read_csv(res / "videos.csv", dtype=str)
-    configs = sorted(p.name for p in (res / "models").iterdir())
+    configs = sorted(p.name for p in (res / "spotting").iterdir())  # models/ also: recognition
     html = files["report/report.html"].decode()
-    for name in ("f1_pooled.html", "f1_per_config.html", "f1_per_fold.html", "f1.png"):
+    names = ("f1_pooled.html", "f1_per_config.html", "f1_per_fold.html", "f1.png", "str.html")
+    for name in (*names, "str_confusion.png"):
         assert len(by_name(files, name)) == 1, name
     for subject in videos["subject"].unique():
         assert len(by_name(files, f"{subject}.png")) == len(configs)  # one per config's fold
     for config in configs:
         assert len(by_name(files, f"{config}.png")) == 1
     pngs = [data for path, data in files.items() if path.endswith(".png")]
-    assert len(pngs) == 1 + len(configs) * (videos["subject"].nunique() + 1)
+    assert len(pngs) == 2 + len(configs) * (videos["subject"].nunique() + 1)  # f1, confusion
     for data in pngs:
         image = decode_png(data)
         assert image.size > 0 and image.std() > 0
@@ -76,10 +77,22 @@ def test_report_f1_tables_show_the_evaluation(report):
     assert float(shown[f"F1 {METHODS['step1']}"].item()) == pytest.approx(row["F1"], abs=5e-5)
 
 
+def test_report_str_page_shows_str_json(report):
+    project, files = report
+    metrics = json.loads((project / "results/synthetic/evaluation/str.json").read_text())
+    (page,) = by_name(files, "str.html")
+    pooled = dict(html_tables(page.decode()))["Pooled over every fold"].iloc[0]
+    assert int(pooled["TP"]) == metrics["spotting"]["TP"]
+    assert float(pooled["STRS"]) == pytest.approx(metrics["STRS"], abs=5e-5)
+    assert float(pooled["UAR"]) == pytest.approx(metrics["recognition"]["UAR"], abs=5e-5)
+    assert "Spot-then-recognise" in files["report/report.html"].decode()
+
+
 def test_plots_are_deterministic_jobs(report, tmp_path):
     project, _ = report
     res = project / "results" / "synthetic" / "report"
     figures = [res / "f1.png", next(res.glob("scores/*/*.png")), next(res.glob("losses/*.png"))]
+    figures.append(res / "str_confusion.png")
     before = {p: p.read_bytes() for p in figures}
     for p in figures:
         p.unlink()

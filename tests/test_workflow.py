@@ -225,3 +225,8 @@ def test_samm_layout_preset_runs_end_to_end(tmp_path, cfg):
         store = zarr.open_array(res / f"features/stage1/K{K}/006_1.zarr", mode="r")
         assert store.shape == (n - K, 3, 42, 42)
     assert (res / "evaluation" / "metrics.json").is_file()
+    # No short-clip workbook in this layout: no emotion labels, so STR says why it has no scores.
+    metrics = json.loads((res / "evaluation" / "str.json").read_text())
+    assert metrics["available"] is False and "clip_workbook" in metrics["reason"], metrics
+    assert (res / "submission" / "spotting.csv").is_file()
+    assert not (res / "submission" / "str.csv").exists()

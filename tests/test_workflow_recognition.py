@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from tests.workflow_helpers import TINY, clone_run, counts, scheduled, snakemake
+from tests.workflow_helpers import TINY, clone_run, counts, scheduled
 from tsmsnet.datasets.table import EMOTION_TABLE_COLUMNS
 from tsmsnet.steps.recognize import RECOGNITION_COLUMNS
 
@@ -48,12 +48,10 @@ def args(project, text: str = "") -> tuple[str, ...]:
 
 @pytest.fixture(scope="module")
 def recognised(tiny_run, tmp_path_factory):
-    """The tiny run with its recognition jobs run (only those: spotting is done)."""
+    """The tiny run: its `all` names every fold's micro intervals already (the STR outputs,
+    rule evaluate_str, read them), so nothing is left to run."""
     project = clone_run(tiny_run, tmp_path_factory.mktemp("recognised") / "p")
-    jobs = counts(scheduled(project, *args(project)))
-    assert not any(jobs[r] for r in SPOTTING), jobs
-    assert jobs["emotions"] == 1 and jobs["train_recognizer"] == 3 and jobs["recognize"] == 3
-    snakemake(project, "--cores", "2", *args(project))
+    assert scheduled(project, *args(project)) == []
     return project
 
 

@@ -45,3 +45,11 @@ def models_line(cfg: dict, upstream: UpstreamSet | None = None) -> str:
         f"our LOSO retraining (fixed epochs: {apex['epochs']} stage 1, {interval['epochs']} "
         f"stage 2; seed {cfg['seed']})"
     )
+
+
+def recognition_line(cfg: dict, spot_config: str, method: str) -> str:
+    """One sentence on the networks that named the STR intervals' classes (str.json)."""
+    return (
+        f"our LOSO recognition networks (fixed epochs: {cfg['recognition']['epochs']}; seed "
+        f"{cfg['seed']}) naming the {method} intervals of {spot_config}"
+    )

@@ -21,7 +21,7 @@ from tsmsnet.datasets import (
     target_settings,
 )
 from tsmsnet.evaluation.strs import StrOptions
-from tsmsnet.model_source import methods, models_line
+from tsmsnet.model_source import methods, models_line, recognition_line
 from tsmsnet.preprocess.flow import flow_settings, uses_cuda
 from tsmsnet.preprocess.record import preprocess_record
 from tsmsnet.recognition.plan import check_method, micro_config, training_settings
@@ -160,6 +160,14 @@ EMOTIONS = f"{RESULTS}/emotions.csv"
 RECOGNITION_MODELS = f"{RESULTS}/models/recognition/{{subject}}"
 RECOGNITION = f"{RESULTS}/recognition/{{subject}}.csv"
 EVALUATION = f"{RESULTS}/evaluation"
+# The challenge's submission files (str.smk).
+SUBMISSION = f"{RESULTS}/submission"
+# Which models spotted and named the STR intervals (a field of str.json).
+STR_MODELS = {"spotting": MODELS_LINE}
+if RECOGNISES:
+    STR_MODELS["recognition"] = recognition_line(
+        config, RECOGNITION_CONFIG, RECOGNITION_METHOD
+    )
 
 
 def _alternation(names):
@@ -224,7 +232,8 @@ def annotation_inputs():
 
 
 def final_outputs():
-    """The F1 logs and the report's material: F1 tables, score curves per fold, losses."""
+    """The F1 logs and the report's material: F1 tables, score curves per fold, losses; the STR
+    outputs and submission files."""
     figures = f"{RESULTS}/report"
     tables = ("f1_pooled.html", "f1_per_config.html", "f1_per_fold.html", "f1.png")
     return [
@@ -233,6 +242,13 @@ def final_outputs():
         *[f"{figures}/scores/{c}/{s}.png" for c in CONFIGS for s in SUBJECTS],
         # Training losses: only where this run trains (not with upstream's weights).
         *([] if UPSTREAM else [f"{figures}/losses/{c}.png" for c in CONFIGS]),
+        # Spot-then-recognise: str.json and its report items always (without emotion labels
+        # they say why there are no scores), the submission files (STR's where it recognises).
+        f"{EVALUATION}/str.json",
+        f"{figures}/str.html",
+        f"{figures}/str_confusion.png",
+        f"{SUBMISSION}/spotting.csv",
+        *([f"{SUBMISSION}/str.csv"] if RECOGNISES else []),
     ]
 
 
