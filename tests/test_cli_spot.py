@@ -69,7 +69,7 @@ def fold(tiny_run):
     videos = pd.read_csv(res / "videos.csv", dtype={"video": str, "subject": str})
     row = videos.iloc[0].copy()
     row["source"] = str(tiny_run / row["source"])  # relative to the project (or absolute)
-    configs = sorted(p.name for p in (res / "models").iterdir())
+    configs = sorted(p.name for p in (res / "spotting").iterdir())
     models = [res / "models" / c / row["subject"] for c in configs]
     return res, row, configs, models
 
@@ -250,7 +250,7 @@ def test_spot_a_folder_of_videos_into_submission_files(fold, mini_frames, cfg, t
     assert set(a_scores["config"]) == set(configs)
     intervals = pd.read_csv(out / "intervals.csv", dtype={"video": str})
     pd.testing.assert_frame_equal(intervals, pd.concat([a, b], ignore_index=True))
-    submission = pd.read_csv(out / "submission_spotting.csv", dtype={"vid": str})
+    submission = pd.read_csv(out / "submission" / "spotting.csv", dtype={"vid": str})
     assert list(submission.columns) == ["vid", "onset", "offset", "type"]
     want = pd.DataFrame(
         {
@@ -262,7 +262,7 @@ def test_spot_a_folder_of_videos_into_submission_files(fold, mini_frames, cfg, t
     ).sort_values(["vid", "onset", "offset", "type"], ignore_index=True)
     pd.testing.assert_frame_equal(submission, want)
     # STR: the named micro-expressions but those named others, subject and clip apart.
-    str_rows = pd.read_csv(out / "submission_str.csv", dtype={"subject": str, "video": str})
+    str_rows = pd.read_csv(out / "submission" / "str.csv", dtype={"subject": str, "video": str})
     assert list(str_rows.columns) == ["subject", "video", "onset", "offset", "emotion"]
     named = intervals[(intervals["type"] == "micro") & (intervals["emotion"] != "others")]
     want = pd.DataFrame(

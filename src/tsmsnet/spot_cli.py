@@ -12,9 +12,9 @@ the workflow (tsmsnet.steps.preprocess) into OUT/work/, then both spotting steps
 type, onset, offset, score: the final step-2 intervals of every config), OUT/scores.csv
 (config, video, frame, score) and OUT/scores.png; for a folder of videos these three (and
 work/) go to OUT/<video id>/, each video spotted on its own, and OUT/intervals.csv gathers
-them all. Both write the spotting submission OUT/submission_spotting.csv
+them all. Both write the spotting submission OUT/submission/spotting.csv
 (`vid,onset,offset,type`, tsmsnet.evaluation.submission); with --recognizer also the emotion
-class of each micro interval and the STR submission OUT/submission_str.csv
+class of each micro interval and the STR submission OUT/submission/str.csv
 (tsmsnet.spot_recognition). Every video is checked (frames, fps, length) before the first is
 preprocessed. Everything it needs comes from the checkpoints and the arguments: no config.yaml
 is read, so an installed package runs it anywhere.
@@ -28,9 +28,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tsmsnet.errors import InputError, TsmsnetError, one_line
+from tsmsnet.evaluation.submission import FOLDER, SPOTTING_FILE, STR_FILE
 from tsmsnet.spot_inputs import InputVideo, find_videos
 from tsmsnet.spot_recognition import (
-    STR_SUBMISSION,
     Recognizer,
     load_recognizer,
     name_micro,
@@ -42,8 +42,6 @@ from tsmsnet.spotting.model_sets import ModelSet, common_settings, load_model_se
 # K, L and expression durations are counted in frames, so a larger difference misfits them.
 FPS_TOLERANCE = 0.01
 INTERVAL_COLUMNS = ["video", "type", "onset", "offset", "score"]
-# The organisers publish no file names (../shared/design/str.md): ours.
-SPOTTING_SUBMISSION = "submission_spotting.csv"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out",
         required=True,
-        help="output folder (intervals.csv, submission_spotting.csv; scores.csv, scores.png, "
+        help="output folder (intervals.csv, submission/spotting.csv; scores.csv, scores.png, "
         "work/ there for one video, in <video id>/ for each video of a folder)",
     )
     parser.add_argument(
@@ -85,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="recognition models (results/D/models/recognition, one fold's folder in it, or a "
         "recognizer.pt): name the emotion class of each spotted micro-expression and write "
-        "the STR submission submission_str.csv",
+        "the STR submission submission/str.csv",
     )
     parser.add_argument("--device", default="auto", help="auto (CUDA if available), cpu or cuda")
     parser.add_argument("--threads", type=int, default=1, help="threads for optical flow")
@@ -363,10 +361,10 @@ def run(args: argparse.Namespace) -> int:
     written = [out / name for name in ("intervals.csv", "scores.csv", "scores.png")]
     if is_set:
         written = [atomic_csv(intervals, out / "intervals.csv")]
-    written.append(write_submission(spotting_submission(intervals), out / SPOTTING_SUBMISSION))
+    written.append(write_submission(spotting_submission(intervals), out / FOLDER / SPOTTING_FILE))
     if rec is not None:
         table = str_table(intervals, videos, rec)
-        written.append(write_submission(table, out / STR_SUBMISSION))
+        written.append(write_submission(table, out / FOLDER / STR_FILE))
     for path in written:
         print(path)
     print(f"{len(intervals)} intervals in {len(planned)} video(s)", file=sys.stderr)

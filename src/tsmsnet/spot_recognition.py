@@ -20,8 +20,6 @@ from tsmsnet.errors import InputError
 from tsmsnet.spot_inputs import InputVideo
 from tsmsnet.spotting.model_sets import ModelSet
 
-STR_SUBMISSION = "submission_str.csv"  # ours: the organisers publish no file names
-
 
 @dataclass(frozen=True)
 class Recognizer:

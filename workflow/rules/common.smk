@@ -20,6 +20,7 @@ from tsmsnet.datasets import (
     has_emotions,
     target_settings,
 )
+from tsmsnet.evaluation import submission
 from tsmsnet.evaluation.strs import StrOptions
 from tsmsnet.model_source import methods, models_line, recognition_line
 from tsmsnet.preprocess.flow import flow_settings, uses_cuda
@@ -160,8 +161,10 @@ EMOTIONS = f"{RESULTS}/emotions.csv"
 RECOGNITION_MODELS = f"{RESULTS}/models/recognition/{{subject}}"
 RECOGNITION = f"{RESULTS}/recognition/{{subject}}.csv"
 EVALUATION = f"{RESULTS}/evaluation"
-# The challenge's submission files (str.smk).
-SUBMISSION = f"{RESULTS}/submission"
+# The challenge's submission files (str.smk; names shared with `tsmsnet spot`).
+SUBMISSION = f"{RESULTS}/{submission.FOLDER}"
+SPOTTING_SUBMISSION = f"{SUBMISSION}/{submission.SPOTTING_FILE}"
+STR_SUBMISSION = f"{SUBMISSION}/{submission.STR_FILE}"
 # Which models spotted and named the STR intervals (a field of str.json).
 STR_MODELS = {"spotting": MODELS_LINE}
 if RECOGNISES:
@@ -247,8 +250,8 @@ def final_outputs():
         f"{EVALUATION}/str.json",
         f"{figures}/str.html",
         f"{figures}/str_confusion.png",
-        f"{SUBMISSION}/spotting.csv",
-        *([f"{SUBMISSION}/str.csv"] if RECOGNISES else []),
+        SPOTTING_SUBMISSION,
+        *([STR_SUBMISSION] if RECOGNISES else []),
     ]
 
 

@@ -41,7 +41,7 @@ rule spotting_submission:
     input:
         fold_outputs("step2"),
     output:
-        f"{SUBMISSION}/spotting.csv",
+        SPOTTING_SUBMISSION,
     log:
         f"{RESULTS}/logs/spotting_submission.log",
     benchmark:
@@ -60,7 +60,7 @@ rule str_submission:
         recognition=recognition_outputs(),
         videos=VIDEO_TABLE,
     output:
-        f"{SUBMISSION}/str.csv",
+        STR_SUBMISSION,
     log:
         f"{RESULTS}/logs/str_submission.log",
     benchmark:

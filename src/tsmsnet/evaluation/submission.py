@@ -21,6 +21,9 @@ from tsmsnet.evaluation.strs import StrOptions, predictions_micro
 SPOTTING_COLUMNS = ("vid", "onset", "offset", "type")
 STR_COLUMNS = ("subject", "video", "onset", "offset", "emotion")
 TYPE_CODES = {"micro": "me", "macro": "mae"}  # MEGC 2023 / 2024 CCS spotting files
+# Where the workflow (results/<dataset>/) and `tsmsnet spot` (its output folder) put them; ours,
+# as the organisers publish no file names.
+FOLDER, SPOTTING_FILE, STR_FILE = "submission", "spotting.csv", "str.csv"
 
 
 def spotting_submission(predictions: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
