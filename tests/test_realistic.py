@@ -145,6 +145,24 @@ def test_realistic_plan_follows_the_config(cfg):
     assert 1 - findable.loc["macro", "share"] > 0.3 and 1 - findable.loc["micro", "share"] > 0.1
 
 
+def test_realistic_presets_density(cfg):
+    """realistic_sparse holds CAS(ME)^2's sparsity (one expression per 20-40 s), squeezing the
+    drawn gaps of far fewer videos than realistic (about half there: docs/benchmarks.md); realistic
+    is the same draws packed more than 3x denser."""
+    presets = cfg["synthetic"]["presets"]
+    sparse, dense = presets["realistic_sparse"], presets["realistic"]
+    assert sparse["expressions"] == dense["expressions"] and sparse["frames"] > 3 * dense["frames"]
+    seconds = {}
+    for name, spec in (("realistic_sparse", sparse), ("realistic", dense)):
+        plan, logged = _plan(spec["expressions"], spec["frames"], 300)
+        seconds[name] = 300 * spec["frames"] / 30.0 / len(plan)
+        squeezed = [line for line in logged if "squeez" in line or "scaled" in line]
+        if name == "realistic_sparse":
+            assert len(squeezed) < 0.2 * 300, squeezed[:3]  # videos with many expressions
+    assert 20.0 <= seconds["realistic_sparse"] <= 40.0, seconds
+    assert seconds["realistic"] < seconds["realistic_sparse"] / 2.5, seconds
+
+
 def test_realistic_tiny_through_the_generator(cfg, tmp_path):
     """One realistic_tiny subject written as frames: the ground truth is what the DAG-time plan
     says, inside the config's duration range; the tiny preset holds expressions no fixed
