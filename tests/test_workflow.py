@@ -207,9 +207,16 @@ def test_casme3_layout_preset_runs_end_to_end(tmp_path, cfg):
     assert faces.shape[0] == n and faces.attrs["first_frame"] == 3
     log = (res / "logs" / "annotations.log").read_text()
     assert "filled 6 missing frame(s) from the frame before in 3 of 3 videos" in log
+    # Raw labels in annotations.csv, classes in emotions.csv (a mapping change reruns no
+    # spotting job); the run names the spotted micro-expressions and scores STR.
     annotations = pd.read_csv(res / "annotations.csv")
-    assert list(annotations.columns[-2:]) == ["emotion_raw", "emotion"]
+    assert annotations.columns[-1] == "emotion_raw" and "emotion" not in annotations
+    emotions = pd.read_csv(res / "emotions.csv", keep_default_na=False)
+    micro = emotions[emotions["type"] == "micro"]
+    assert len(micro) and set(micro["emotion"]) <= {"negative", "positive", "surprise", "others"}
     assert (res / "evaluation" / "metrics.json").is_file()
+    assert json.loads((res / "evaluation" / "str.json").read_text())["available"] is True
+    assert (res / "submission" / "str.csv").is_file()
 
 
 def test_samm_layout_preset_runs_end_to_end(tmp_path, cfg):
