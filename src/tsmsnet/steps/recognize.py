@@ -4,9 +4,8 @@ the class of each micro-expression spotted in that subject (spot-then-recognise)
 from __future__ import annotations
 
 import pandas as pd
-import yaml
 
-from tsmsnet.atomic import atomic_csv, atomic_text
+from tsmsnet.atomic import atomic_csv
 from tsmsnet.runlog import Log
 
 # What the recognize rule writes per held-out subject (results/D/recognition/<subject>.csv):
@@ -56,8 +55,8 @@ def train_recognizer_fold(
     preprocessing, CPU kernels), the per-epoch losses and the record as YAML."""
     from tsmsnet.recognition.model import RecognitionNetConfig
     from tsmsnet.recognition.train import train_recognizer, training_set
+    from tsmsnet.steps.train import write_fold
     from tsmsnet.training.device import pin_cpu_kernels
-    from tsmsnet.training.train import save_checkpoint, write_losses_csv
 
     kernels = pin_cpu_kernels(cpu_kernels, log)
     truth = read_emotions(emotions_csv)
@@ -77,10 +76,7 @@ def train_recognizer_fold(
         "preprocess": preprocess,
         "cpu_kernels": kernels,
     }
-    save_checkpoint(model_out, model, net_cfg, losses, record)
-    write_losses_csv(losses_out, losses)
-    atomic_text(yaml.safe_dump(record, sort_keys=True), used_out)
-    return record
+    return write_fold(model_out, losses_out, used_out, model, net_cfg, losses, record)
 
 
 def recognize_fold(

@@ -156,7 +156,6 @@ def train_fold(
     before torch's first operation so that any x86-64 CPU trains the same bits.
     """
     from tsmsnet.training.device import pin_cpu_kernels
-    from tsmsnet.training.train import save_checkpoint, write_losses_csv
 
     if stage not in STAGES:
         raise ValueError(f"unknown training stage {stage!r}; use one of {STAGES}")
@@ -180,6 +179,14 @@ def train_fold(
         "preprocess": preprocess,
         "cpu_kernels": kernels,
     }
+    return write_fold(model_out, losses_out, used_out, model, net_cfg, losses, record)
+
+
+def write_fold(model_out, losses_out, used_out, model, net_cfg, losses, record: dict) -> dict:
+    """A trained fold's three outputs: the checkpoint (with `record`), the per-epoch losses and
+    the record as YAML (what the rules' `used` output shows); returns the record."""
+    from tsmsnet.training.train import save_checkpoint, write_losses_csv
+
     save_checkpoint(model_out, model, net_cfg, losses, record)
     write_losses_csv(losses_out, losses)
     atomic_text(yaml.safe_dump(record, sort_keys=True), used_out)
