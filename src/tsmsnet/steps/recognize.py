@@ -23,13 +23,6 @@ RECOGNITION_COLUMNS = [
 ]
 
 
-def read_emotions(path: str) -> pd.DataFrame:
-    """emotions.csv (the annotation rows and their class) with ids and labels as text."""
-    from tsmsnet.datasets.table import read_annotations
-
-    return read_annotations(path)
-
-
 def train_recognizer_fold(
     emotions_csv: str,
     stores: list[str],
@@ -53,13 +46,14 @@ def train_recognizer_fold(
     the micro config `spot_config`) and labelled expressions of `settings["types"]`; write the
     checkpoint (its record: held-out subject, training videos, classes, K, settings, seed,
     preprocessing, CPU kernels), the per-epoch losses and the record as YAML."""
+    from tsmsnet.datasets.table import read_annotations
     from tsmsnet.recognition.model import RecognitionNetConfig
     from tsmsnet.recognition.train import train_recognizer, training_set
     from tsmsnet.steps.train import write_fold
     from tsmsnet.training.device import pin_cpu_kernels
 
     kernels = pin_cpu_kernels(cpu_kernels, log)
-    truth = read_emotions(emotions_csv)
+    truth = read_annotations(emotions_csv)  # emotions.csv: the annotation rows + class
     log(f"recognition fold held out={held_out}, {len(videos)} training videos, K={K}")
     data = training_set(truth, stores, videos, held_out, classes, settings["types"], K)
     net_cfg = RecognitionNetConfig.from_sections(settings, features, tuple(classes))
