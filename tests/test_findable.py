@@ -70,6 +70,64 @@ def test_predictions_share_is_the_published_recall(shared_dir):
     table = predictions_table(truth, pred).set_index("type")
     assert table.loc["macro", ["findable", "M"]].tolist() == [22, 343]
     assert table.loc["micro", ["findable", "M"]].tolist() == [29, 159]
+    # Beyond a window: found ground truths that K+1 <= g <= 4K+2 excludes, counted one by one.
+    K = {"macro": 227, "micro": 42}
+    table = predictions_table(truth, pred, K=K).set_index("type")
+    found = per_gt_found(truth, pred)
+    for kind, k in K.items():
+        g = truth["offset"] - truth["onset"] + 1
+        outside = (truth["type"] == kind) & ((g < k + 1) | (g > 4 * k + 2))
+        assert table.loc[kind, "beyond_window"] == int((found & outside).sum())
+
+
+def per_gt_found(truth: pd.DataFrame, pred: pd.DataFrame) -> pd.Series:
+    """Whether any same-video, same-type prediction reaches IoU 0.5 with each ground truth."""
+    return pd.Series(
+        [
+            any(
+                iou(row.onset, row.offset, p.onset, p.offset) >= 0.5
+                for p in pred[
+                    (pred["video"] == row.video) & (pred["type"] == row.type)
+                ].itertuples()
+            )
+            for row in truth.itertuples()
+        ]
+    )
+
+
+def test_predictions_beyond_window(tmp_path, capsys):
+    """A short micro-expression (5 frames < K+1 = 13) found by an exact interval counts beyond
+    the window; one a window can reach does not; files given together are read as one set."""
+    truth = pd.DataFrame(
+        {
+            "video": "v",
+            "type": ["micro", "micro", "macro"],
+            "onset": [0, 50, 0],
+            "offset": [4, 69, 40],
+        }
+    )
+    table = predictions_table(truth, truth.iloc[[0, 1]], K={"micro": 12, "macro": 31})
+    table = table.set_index("type")
+    assert table.loc["micro", ["findable", "M", "beyond_window"]].tolist() == [2, 2, 1]
+    assert table.loc["macro", ["findable", "M", "beyond_window"]].tolist() == [0, 1, 0]
+    gt, first, second = tmp_path / "gt.csv", tmp_path / "a.csv", tmp_path / "b.csv"
+    truth.to_csv(gt, index=False)
+    truth.iloc[[0]].to_csv(first, index=False)
+    truth.iloc[[2]].to_csv(second, index=False)
+    args = ["findable", str(gt), "--K", "micro=12", "macro=31", "--predictions"]
+    assert main([*args, str(first), str(second)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[-1] == "beyond_window"
+    assert out[3].split()[:6] == ["predictions", "macro", "31", "1", "1", "1.0"]
+    assert out[3].split()[-1] == "0"
+    assert out[4].split()[:6] == ["predictions", "micro", "12", "2", "1", "0.5"]
+    assert out[4].split()[-1] == "1"
+    pd.DataFrame({"video": ["v"], "type": ["micro"], "onset": [3], "offset": ["x"]}).to_csv(
+        second, index=False
+    )
+    assert main([*args, str(first), str(second)]) == 2
+    err = capsys.readouterr().err
+    assert str(second) in err and "row(s) [0]" in err
 
 
 def test_any_rule():

@@ -37,8 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=None, help="config file (default: config.yaml)")
     parser.add_argument(
         "--predictions",
+        nargs="+",
         default=None,
-        help="also give the share these predicted intervals match (CSV as for evaluate)",
+        metavar="CSV",
+        help="also give the share these predicted intervals match (CSVs as for evaluate, read "
+        "as one set, e.g. every fold's step2_refined.csv) and, in column beyond_window, how "
+        "many of those no 2K+1 window could match",
     )
 
 
@@ -46,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from tsmsnet.cli import read_csv
     from tsmsnet.config import DEFAULT_CONFIG, load_config
     from tsmsnet.evaluation.findable import config_K, fixed_window_table, predictions_table
+    from tsmsnet.evaluation.megc import normalise
 
     if args.K:
         K = parse_K(args.K)
@@ -55,10 +60,18 @@ def run(args: argparse.Namespace) -> int:
     table = fixed_window_table(gt, K, source=args.ground_truth)
     table.insert(0, "rule", "window 2K+1")
     if args.predictions:
-        pred = read_csv(args.predictions, "predictions")
-        extra = predictions_table(gt, pred, args.ground_truth, args.predictions)
+        # Each file checked on its own, so an error names the file and its row.
+        pred = pd.concat(
+            [
+                normalise(read_csv(path, "predictions"), "predictions", path)
+                for path in args.predictions
+            ],
+            ignore_index=True,
+        )
+        extra = predictions_table(gt, pred, args.ground_truth, K=K)
         extra.insert(0, "rule", "predictions")
         table = pd.concat([table, extra], ignore_index=True)
     table["share"] = table["share"].round(4)
-    print(table.to_string(index=False, na_rep="-"))
+    table = table.astype(object).where(table.notna(), "-")  # pandas' <NA> reads as noise
+    print(table.to_string(index=False))
     return 0

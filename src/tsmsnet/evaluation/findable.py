@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tsmsnet.errors import ConfigError, InputError
-from tsmsnet.evaluation.megc import IOU_THRESHOLD, TYPES, iou_matrix, normalise, per_video
+from tsmsnet.evaluation.megc import IOU_THRESHOLD, TYPES, iou_matrix, match_video, normalise
 
 # A rule maps one type's ground truths (normalised: video, type, onset, offset) to one
 # candidate interval per ground truth, an (m, 2) array of inclusive [onset, offset].
@@ -72,7 +72,10 @@ def _count_rows(gt: pd.DataFrame, hits: np.ndarray, K: Mapping[str, int] | None)
         k = None if K is None else K.get(kind)
         low, high = reach(k) if k is not None else (None, None)
         rows.append(_row(kind, k, m, found, low, high))
-    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    for col in ("K", "min_frames", "max_frames"):  # integers, missing where no K applies
+        table[col] = table[col].astype("Int64")
+    return table
 
 
 def fixed_window_table(
@@ -106,26 +109,54 @@ def rule_table(
     return _count_rows(gt, hits, None)
 
 
+def prediction_hits(
+    ground_truth: pd.DataFrame,
+    predictions: pd.DataFrame,
+    ground_truth_source: str | None = None,
+    predictions_source: str | None = None,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """(normalised ground truth, (m,) bool): which ground truths the predictions find, by the
+    scorer's own matching (`evaluation.megc.match_video`, per video and type)."""
+    gt = normalise(ground_truth, "ground truth", ground_truth_source)
+    pred = normalise(predictions, "predictions", predictions_source)
+    pred_groups = dict(list(pred.groupby(["video", "type"], sort=False)))
+    hits = np.zeros(len(gt), dtype=bool)
+    for key, part in gt.groupby(["video", "type"], sort=False):
+        order = part.sort_values(["onset", "offset"], kind="stable").index
+        found = pred_groups.get(key, pred.iloc[:0])
+        match = match_video(
+            gt.loc[order, ["onset", "offset"]].to_numpy(),
+            found[["onset", "offset"]].to_numpy(),
+        )
+        hits[gt.index.get_indexer(order)] = match.found_by >= 0
+    return gt, hits
+
+
 def predictions_table(
     ground_truth: pd.DataFrame,
     predictions: pd.DataFrame,
     ground_truth_source: str | None = None,
     predictions_source: str | None = None,
+    K: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """Per type: the share of ground truths that a given set of predicted intervals matches
-    (the scorer's recall; each prediction may find several ground truths)."""
-    table = per_video(
-        ground_truth,
-        predictions,
-        ground_truth_source=ground_truth_source,
-        predictions_source=predictions_source,
-    )
-    rows = []
-    for kind in TYPES:
-        part = table[table["type"] == kind]
-        m, found = int(part["M"].sum()), int(part["TP"].sum())
-        rows.append(_row(kind, None, m, found, None, None))
-    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    (the scorer's recall; each prediction may find several ground truths). With K, column
+    `beyond_window` counts the found ones that no 2K+1 window could match: what a rule with
+    variable-length intervals (step 2 refined, roi_flow) adds over fixed windows."""
+    gt, hits = prediction_hits(ground_truth, predictions, ground_truth_source, predictions_source)
+    table = _count_rows(gt, hits, None)
+    if K is not None:
+        table["K"] = pd.array([K.get(kind) for kind in TYPES], dtype="Int64")
+        beyond = []
+        for kind in TYPES:
+            mask = (gt["type"] == kind).to_numpy()
+            if kind not in K:
+                beyond.append(None)
+                continue
+            window = rule_hits(gt[mask], fixed_window(int(K[kind])))
+            beyond.append(int((hits[mask] & ~window).sum()))
+        table["beyond_window"] = pd.array(beyond, dtype="Int64")
+    return table
 
 
 def config_K(cfg: dict, names) -> dict[str, int]:
