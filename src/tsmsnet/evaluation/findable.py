@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tsmsnet.errors import ConfigError, InputError
-from tsmsnet.evaluation.megc import IOU_THRESHOLD, TYPES, iou_matrix, match_video, normalise
+from tsmsnet.evaluation.megc import IOU_THRESHOLD, TYPES, iou_matrix, match_groups, normalise
 
 # A rule maps one type's ground truths (normalised: video, type, onset, offset) to one
 # candidate interval per ground truth, an (m, 2) array of inclusive [onset, offset].
@@ -116,19 +116,12 @@ def prediction_hits(
     predictions_source: str | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """(normalised ground truth, (m,) bool): which ground truths the predictions find, by the
-    scorer's own matching (`evaluation.megc.match_video`, per video and type)."""
+    scorer's own matching (`evaluation.megc.match_groups`, per video and type)."""
     gt = normalise(ground_truth, "ground truth", ground_truth_source)
     pred = normalise(predictions, "predictions", predictions_source)
-    pred_groups = dict(list(pred.groupby(["video", "type"], sort=False)))
     hits = np.zeros(len(gt), dtype=bool)
-    for key, part in gt.groupby(["video", "type"], sort=False):
-        order = part.sort_values(["onset", "offset"], kind="stable").index
-        found = pred_groups.get(key, pred.iloc[:0])
-        match = match_video(
-            gt.loc[order, ["onset", "offset"]].to_numpy(),
-            found[["onset", "offset"]].to_numpy(),
-        )
-        hits[gt.index.get_indexer(order)] = match.found_by >= 0
+    for _, rows, match in match_groups(gt, pred):  # normalise gives a 0..m-1 index
+        hits[rows] = match.found_by >= 0
     return gt, hits
 
 

@@ -181,8 +181,21 @@ def _describe(match: VideoMatch) -> dict:
     }
 
 
-def _sorted_intervals(df: pd.DataFrame) -> np.ndarray:
-    return df.sort_values(["onset", "offset"], kind="stable")[["onset", "offset"]].to_numpy()
+def match_groups(gt: pd.DataFrame, pred: pd.DataFrame):
+    """Yield, for every (video, type) in either normalised table in sorted order: the key, the
+    ground-truth rows' index labels in the order matched (onset, offset) and their VideoMatch.
+    The one grouping behind the per-video log and the per-ground-truth hits of findability."""
+    gt_groups = dict(list(gt.groupby(["video", "type"], sort=False)))
+    pred_groups = dict(list(pred.groupby(["video", "type"], sort=False)))
+    empty, bounds = gt.iloc[:0], ["onset", "offset"]
+    for key in sorted(set(gt_groups) | set(pred_groups)):
+        truth = gt_groups.get(key, empty).sort_values(bounds, kind="stable")
+        found = pred_groups.get(key, empty).sort_values(bounds, kind="stable")
+        yield (
+            key,
+            truth.index.to_numpy(),
+            match_video(truth[bounds].to_numpy(), found[bounds].to_numpy()),
+        )
 
 
 def per_video(
@@ -199,15 +212,8 @@ def per_video(
     """
     gt = normalise(ground_truth_df, "ground truth", ground_truth_source)
     pred = normalise(predictions_df, "predictions", predictions_source)
-    gt_groups = dict(list(gt.groupby(["video", "type"], sort=False)))
-    pred_groups = dict(list(pred.groupby(["video", "type"], sort=False)))
-    empty = gt.iloc[:0]
     rows = []
-    for key in sorted(set(gt_groups) | set(pred_groups)):
-        match = match_video(
-            _sorted_intervals(gt_groups.get(key, empty)),
-            _sorted_intervals(pred_groups.get(key, empty)),
-        )
+    for key, _, match in match_groups(gt, pred):
         counts = scores(match.n, match.tp, match.m)
         row = {"video": key[0], "type": key[1]}
         row.update({k: counts[k] for k in ("N", "M", "TP", "FP", "FN")})
